@@ -268,3 +268,105 @@ pub fn backward_in_place<T: Scalar, A: Activation<T>, const W: usize, const B: u
         *gv *= f.derivative(*xv, *yv);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Points away from every kink (0 for all piecewise activations, and the
+    /// Softplus threshold for β = 1.5, threshold = 3 at x = 2).
+    const GRID: [f64; 12] = [
+        -30.0, -7.5, -2.0, -0.7, -0.1, -1e-3, 1e-3, 0.1, 0.7, 1.9, 7.5, 30.0,
+    ];
+
+    fn check_derivative<A: Activation<f64>>(f: A, name: &str) {
+        for &x in &GRID {
+            let h = 1e-6 * x.abs().max(1e-3);
+            let numeric = (f.apply(x + h) - f.apply(x - h)) / (2.0 * h);
+            let analytic = f.derivative(x, f.apply(x));
+            let err = (numeric - analytic).abs() / analytic.abs().max(1.0);
+            assert!(
+                err < 1e-6,
+                "{name}'({x}): analytic {analytic}, numeric {numeric}"
+            );
+        }
+    }
+
+    #[test]
+    fn derivatives_match_finite_differences() {
+        check_derivative(Identity, "Identity");
+        check_derivative(BinaryStep, "BinaryStep");
+        check_derivative(Sigmoid, "Sigmoid");
+        check_derivative(Tanh, "Tanh");
+        check_derivative(Relu, "Relu");
+        check_derivative(LeakyRelu { slope: 0.2 }, "LeakyRelu");
+        check_derivative(LeakyRelu { slope: -0.5 }, "LeakyRelu(-0.5)");
+        check_derivative(Elu { alpha: 1.3 }, "Elu");
+        check_derivative(Softplus::default(), "Softplus");
+        check_derivative(
+            Softplus {
+                beta: 1.5,
+                threshold: 3.0,
+            },
+            "Softplus(1.5, 3)",
+        );
+    }
+
+    #[test]
+    fn derivatives_at_kinks_follow_pytorch() {
+        assert_eq!(Activation::<f64>::derivative(Relu, 0.0, 0.0), 0.0);
+        assert_eq!(LeakyRelu { slope: 0.01 }.derivative(0.0, 0.0), 0.01);
+        assert_eq!(Elu { alpha: 2.0 }.derivative(0.0, 0.0), 2.0);
+        assert_eq!(Activation::<f64>::derivative(BinaryStep, 0.0, 0.0), 0.0);
+        assert_eq!(Activation::<f64>::apply(BinaryStep, 0.0), 0.0);
+    }
+
+    #[test]
+    fn extreme_inputs_stay_finite() {
+        for &x in &[-1000.0f32, -88.0, 88.0, 1000.0] {
+            let s = Sigmoid.apply(x);
+            assert!(s.is_finite() && (0.0..=1.0).contains(&s), "sigmoid({x}) = {s}");
+            assert!(Tanh.apply(x).is_finite());
+            let sp = Softplus::default().apply(x);
+            assert!(sp.is_finite() && sp >= 0.0, "softplus({x}) = {sp}");
+            assert!(Elu::default().apply(x).is_finite());
+            let d = Softplus::default().derivative(x, sp);
+            assert!(d.is_finite());
+        }
+        assert_eq!(Sigmoid.apply(-1000.0f64), 0.0);
+        assert_eq!(Sigmoid.apply(1000.0f64), 1.0);
+    }
+
+    #[test]
+    fn softplus_follows_pytorch_threshold() {
+        let f = Softplus {
+            beta: 2.0,
+            threshold: 10.0,
+        };
+        // βx = 12 > 10: the identity.
+        assert_eq!(f.apply(6.0f64), 6.0);
+        // βx = 8 ≤ 10: ln(1 + e^8) / 2.
+        let expected = (1.0 + 8.0f64.exp()).ln() / 2.0;
+        assert!((f.apply(4.0f64) - expected).abs() < 1e-14);
+        // Far below: no underflow to a negative or NaN.
+        assert!(f.apply(-400.0f64) >= 0.0);
+    }
+
+    #[test]
+    fn batch_helpers_agree_with_scalar_calls() {
+        let x = [[-1.5f64, 0.25, 3.0], [0.0, -0.1, 9.0]];
+        let mut y = [[0.0; 3]; 2];
+        forward(Tanh, &x, &mut y);
+        let mut z = x;
+        forward_in_place(Tanh, &mut z);
+        assert_eq!(y, z);
+        let mut g = [[1.0; 3]; 2];
+        backward_in_place(Tanh, &x, &y, &mut g);
+        for b in 0..2 {
+            for j in 0..3 {
+                assert_eq!(y[b][j], x[b][j].tanh());
+                assert_eq!(g[b][j], 1.0 - y[b][j] * y[b][j]);
+            }
+        }
+    }
+}

@@ -119,3 +119,8 @@ pub mod __private {
 
 mod fallback;
 mod residual;
+
+/// The README's code blocks, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

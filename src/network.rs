@@ -26,6 +26,30 @@ use rand_core::Rng;
 /// | large net, on the heap (`std`) | [`Network::boxed_seeded`], [`Network::boxed_zeroed`] |
 /// | in memory you own | [`Network::zero_in`] |
 /// | in a `static` | [`Network::ZERO`] |
+///
+/// # Example
+///
+/// ```
+/// use staticnet::{network, Init};
+/// use staticnet::init::SplitMix64;
+///
+/// network! {
+///     /// 256 -> 512 -> 512 -> 10: 1.6 MB of f32 parameters.
+///     pub struct Big(256 -> 10) { Dense<512>, Relu, Dense<512>, Relu, Dense<10> }
+/// }
+///
+/// // Built on the heap directly: the stack never holds the parameters.
+/// // (`Big` alone means `Big<f32>` in a type; in an expression, name the
+/// // type somewhere, as here, or write `Big::<f32>::boxed_zeroed()`.)
+/// let mut net: Box<Big> = Big::boxed_zeroed();
+/// net.init(Init::KaimingUniform, &mut SplitMix64::new(1));
+/// assert_eq!(Big::<f32>::PARAMS, 256 * 512 + 512 + 512 * 512 + 512 + 512 * 10 + 10);
+///
+/// // One flat buffer; each dense layer's weights then its biases.
+/// let first = net.layers().dense0;
+/// assert_eq!(first.bias().unwrap(), &[0.0; 512]); // Kaiming zeroes biases
+/// assert_eq!(net.params()[..3], [first.weight(0, 0), first.weight(1, 0), first.weight(2, 0)]);
+/// ```
 #[repr(transparent)]
 pub struct Network<A: Architecture, T: Scalar = f32> {
     params: GenericArray<T, A::ParamLen>,

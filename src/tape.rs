@@ -12,6 +12,24 @@ use core::mem::MaybeUninit;
 /// on the parameters, so one tape serves any number of steps. A tape can be
 /// large (`B` rows of every layer), so it has the same in-place and heap
 /// constructors as [`Network`](crate::Network).
+///
+/// # Example
+///
+/// ```
+/// staticnet::network! {
+///     struct Tiny(3 -> 2) { Dense<4>, Tanh, Dense<2> }
+/// }
+///
+/// let net: Tiny = Tiny::seeded(5);
+/// let mut tape = TinyTape::<f32, 2>::new();    // batch of 2
+/// let mut grads = Tiny::zeroed();
+/// assert!(!tape.is_filled());
+/// assert!(net.backward(&mut tape, &[[1.0; 2]; 2], &mut grads).is_err());
+///
+/// let y = *net.forward(&[[0.1, 0.2, 0.3], [0.4, 0.5, 0.6]], &mut tape);
+/// assert_eq!(tape.output(), &y);
+/// net.backward(&mut tape, &[[1.0; 2]; 2], &mut grads).unwrap();
+/// ```
 pub struct Tape<A: Architecture, T: Scalar = f32, const B: usize = 1> {
     pub(crate) activations: A::Activations<T, B>,
     pub(crate) scratch: A::Gradients<T, B>,

@@ -166,7 +166,9 @@ fn typenum_uint(k: &TokenStream, n: usize) -> TokenStream {
 
 /// `([[T; w0]; B], ([[T; w1]; B], (…, ())))`
 fn nested_tuple(widths: impl DoubleEndedIterator<Item = usize>) -> TokenStream {
-    widths.rev().fold(quote!(()), |rest, w| quote!(([[T; #w]; B], #rest)))
+    widths
+        .rev()
+        .fold(quote!(()), |rest, w| quote!(([[T; #w]; B], #rest)))
 }
 
 /// The place of element `i` of a nested tuple: `base.1.1….0`.
@@ -250,12 +252,14 @@ fn layer_consts(k: &TokenStream, nodes: &[Node]) -> Vec<TokenStream> {
                 } else {
                     quote!(#k::__private::core::option::Option::None)
                 };
-                out.push(quote!(#k::__private::Layer::Dense(#k::__private::DenseLayout {
-                    inputs: #inputs,
-                    outputs: #outputs,
-                    weight_offset: #offset,
-                    bias_offset: #bias_offset,
-                })));
+                out.push(
+                    quote!(#k::__private::Layer::Dense(#k::__private::DenseLayout {
+                        inputs: #inputs,
+                        outputs: #outputs,
+                        weight_offset: #offset,
+                        bias_offset: #bias_offset,
+                    })),
+                );
             }
             Node::Act { act, .. } => {
                 let a = act_const(k, *act);
@@ -472,9 +476,11 @@ fn infer_body(ctx: &Ctx) -> TokenStream {
                     Place::Buf(bufs.acquire(*outputs))
                 };
                 let (x, y) = (place(cur), place(dst));
-                code.push(quote!(#k::__private::dense_forward::<T, #inputs, #outputs, B, #gemm>(
+                code.push(
+                    quote!(#k::__private::dense_forward::<T, #inputs, #outputs, B, #gemm>(
                     &#x, #w, #b, &mut #y
-                );));
+                );),
+                );
                 if let Place::Buf(i) = cur {
                     if !stack.contains(&cur) {
                         bufs.release(i);
@@ -594,4 +600,89 @@ fn layer_views(ctx: &Ctx) -> (Vec<TokenStream>, Vec<TokenStream>, TokenStream, T
         Self::LayersMut { #(#names,)* #phantom_mut }
     );
     (fields, fields_mut, new, new_mut)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn k() -> TokenStream {
+        quote!(::sn)
+    }
+
+    #[test]
+    fn typenum_spells_binary_msb_innermost() {
+        let six = typenum_uint(&k(), 6).to_string();
+        // 6 = 0b110: UInt<UInt<UInt<UTerm, B1>, B1>, B0>.
+        let t = |name: &str| format!(":: sn :: __private :: typenum :: {name}");
+        let expected = format!(
+            "{u} < {u} < {u} < {z} , {b1} > , {b1} > , {b0} >",
+            u = t("UInt"),
+            z = t("UTerm"),
+            b1 = t("B1"),
+            b0 = t("B0")
+        );
+        assert_eq!(six, expected);
+        assert_eq!(
+            typenum_uint(&k(), 0).to_string(),
+            quote!(::sn::__private::typenum::UTerm).to_string()
+        );
+    }
+
+    #[test]
+    fn nested_tuple_and_access_agree() {
+        let ty = nested_tuple([3usize, 5].into_iter()).to_string();
+        assert_eq!(
+            ty,
+            quote!(([[T; 3usize]; B], ([[T; 5usize]; B], ()))).to_string()
+        );
+        assert_eq!(
+            access(quote!(acts), 0).to_string(),
+            quote!(acts.0).to_string()
+        );
+        assert_eq!(access(quote!(acts), 2).to_string(), "acts . 1 . 1 . 0");
+    }
+
+    #[test]
+    fn negative_arguments_are_emitted_as_negated_literals() {
+        assert_eq!(float(-0.5).to_string(), quote!(-0.5f64).to_string());
+        assert_eq!(float(2.0).to_string(), quote!(2f64).to_string());
+    }
+
+    #[test]
+    fn backward_reuses_scratch_and_skips_unneeded_input_grad() {
+        use crate::validate::{Act, Node};
+        // 4 -> 8 tanh -> 8 -> 2: the first dense writes straight into the
+        // caller's input gradient, so scratch needs one buffer of 2 and one
+        // of 8 (the tanh works in place).
+        let nodes = vec![
+            Node::Dense {
+                inputs: 4,
+                outputs: 8,
+                bias: true,
+                offset: 0,
+            },
+            Node::Act {
+                act: Act::Tanh,
+                width: 8,
+            },
+            Node::Dense {
+                inputs: 8,
+                outputs: 2,
+                bias: true,
+                offset: 40,
+            },
+        ];
+        let k = k();
+        let ctx = Ctx {
+            k: &k,
+            flat: Flat::new(4, &nodes),
+            gemm: true,
+        };
+        let (code, widths) = backward_body(&ctx);
+        assert_eq!(widths, vec![2, 8]);
+        let code = code.to_string();
+        assert!(code.contains("grad_input . as_deref_mut ()"), "{code}");
+        assert!(!code.contains("gi . copy_from_slice"), "{code}");
+    }
 }

@@ -13,7 +13,12 @@ pub fn fallback(k: &TokenStream, decl: &NetDecl) -> TokenStream {
     let tape = format_ident!("{}Tape", name);
     let arch = format_ident!("{}Arch", name);
     // Widths that did not parse fall back to 1; the error is already out.
-    let w = |lit: &syn::LitInt| lit.base10_parse::<usize>().ok().filter(|&w| w > 0).unwrap_or(1);
+    let w = |lit: &syn::LitInt| {
+        lit.base10_parse::<usize>()
+            .ok()
+            .filter(|&w| w > 0)
+            .unwrap_or(1)
+    };
     let (i, o) = (w(&decl.input), w(&decl.output));
     quote! {
         #vis type #arch = #k::__private::Fallback<#i, #o>;

@@ -3,9 +3,9 @@
 //! so that the generated code works however the crate is imported.
 //!
 //! The macro runs three stages, each in its own module:
-//! [`parse`] (tokens into an AST with spans), [`validate`] (widths,
+//! `parse` (tokens into an AST with spans), `validate` (widths,
 //! residual blocks, activation arguments; every error at its token), and
-//! [`expand`] (the generated items), with [`fallback`] standing in for a
+//! `expand` (the generated items), with `fallback` standing in for a
 //! declaration that failed so one mistake does not cascade.
 
 use proc_macro::TokenStream;
