@@ -53,7 +53,10 @@ pub fn train(seed: u64, steps: usize, lr: f64) -> (Xor<f64>, Vec<f64>) {
 fn main() {
     let steps = 2000;
     let (net, history) = train(7, steps, 2.0);
-    println!("XOR with a 2-8-1 net ({} parameters), full-batch gradient descent, lr 2.0", Xor::<f64>::PARAMS);
+    println!(
+        "XOR with a 2-8-1 net ({} parameters), full-batch gradient descent, lr 2.0",
+        Xor::<f64>::PARAMS
+    );
     for step in [0, 10, 100, 500, 1000, steps - 1] {
         println!("  step {:>5}: mse {:.6}", step + 1, history[step]);
     }

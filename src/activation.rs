@@ -325,7 +325,10 @@ mod tests {
     fn extreme_inputs_stay_finite() {
         for &x in &[-1000.0f32, -88.0, 88.0, 1000.0] {
             let s = Sigmoid.apply(x);
-            assert!(s.is_finite() && (0.0..=1.0).contains(&s), "sigmoid({x}) = {s}");
+            assert!(
+                s.is_finite() && (0.0..=1.0).contains(&s),
+                "sigmoid({x}) = {s}"
+            );
             assert!(Tanh.apply(x).is_finite());
             let sp = Softplus::default().apply(x);
             assert!(sp.is_finite() && sp >= 0.0, "softplus({x}) = {sp}");

@@ -67,7 +67,12 @@ impl DenseLayout {
     /// Number of parameters of the layer.
     #[inline]
     pub const fn len(&self) -> usize {
-        self.inputs * self.outputs + if self.bias_offset.is_some() { self.outputs } else { 0 }
+        self.inputs * self.outputs
+            + if self.bias_offset.is_some() {
+                self.outputs
+            } else {
+                0
+            }
     }
 
     /// `true` for a layer without parameters (never produced by the macro).

@@ -48,7 +48,12 @@ impl<const I: usize, const O: usize> Architecture for Fallback<I, O> {
     ) {
     }
 
-    fn infer<T: Scalar, const B: usize>(_params: &[T], _input: &[[T; I]; B], _output: &mut [[T; O]; B]) {}
+    fn infer<T: Scalar, const B: usize>(
+        _params: &[T],
+        _input: &[[T; I]; B],
+        _output: &mut [[T; O]; B],
+    ) {
+    }
 
     fn layers<T: Scalar>(_params: &[T]) {}
 

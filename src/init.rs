@@ -163,11 +163,21 @@ mod tests {
             bias_offset: Some(128),
         };
         let mut p = [0.0f64; 136];
-        init_dense(&mut p, &layer, Init::PyTorchDefault, &mut SplitMix64::new(7));
+        init_dense(
+            &mut p,
+            &layer,
+            Init::PyTorchDefault,
+            &mut SplitMix64::new(7),
+        );
         let bound = 0.25;
         assert!(p.iter().all(|v| v.abs() <= bound));
         assert!(p.iter().any(|v| v.abs() > 0.2), "draws should spread out");
-        init_dense(&mut p, &layer, Init::KaimingUniform, &mut SplitMix64::new(7));
+        init_dense(
+            &mut p,
+            &layer,
+            Init::KaimingUniform,
+            &mut SplitMix64::new(7),
+        );
         let bound = (6.0f64 / 16.0).sqrt();
         assert!(p[..128].iter().all(|v| v.abs() <= bound));
         assert!(p[128..].iter().all(|&v| v == 0.0));
@@ -185,6 +195,9 @@ mod tests {
         init_dense(&mut p, &layer, Init::KaimingNormal, &mut SplitMix64::new(3));
         let var = p.iter().map(|v| v * v).sum::<f64>() / p.len() as f64;
         let expected = 2.0 / 200.0;
-        assert!((var / expected - 1.0).abs() < 0.05, "variance {var} vs {expected}");
+        assert!(
+            (var / expected - 1.0).abs() < 0.05,
+            "variance {var} vs {expected}"
+        );
     }
 }

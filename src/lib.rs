@@ -59,12 +59,17 @@
 
 pub mod activation;
 pub mod architecture;
+pub mod clip;
 mod error;
 pub mod init;
 pub mod kernels;
+pub mod loss;
 mod network;
+pub mod optim;
 mod scalar;
+pub mod schedule;
 mod tape;
+pub mod train;
 pub mod view;
 mod zeroable;
 
@@ -106,14 +111,14 @@ macro_rules! network {
 pub mod __private {
     pub use crate::activation;
     pub use crate::architecture::{ActivationKind, Architecture, DenseLayout, Layer};
-    pub use crate::kernels::{dense_backward, dense_forward};
-    pub use crate::residual::{add_into, add_in_place};
-    pub use crate::view::{matrix, split_dense_mut, vector, DenseMut, DenseRef};
     pub use crate::fallback::Fallback;
+    pub use crate::kernels::{dense_backward, dense_forward};
+    pub use crate::residual::{add_in_place, add_into};
+    pub use crate::view::{matrix, split_dense_mut, vector, DenseMut, DenseRef};
     pub use crate::{Network, Scalar, Tape};
-    pub use staticnet_macros::network_impl;
     pub use core;
     pub use generic_array::GenericArray;
+    pub use staticnet_macros::network_impl;
     pub use typenum;
 }
 

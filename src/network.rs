@@ -142,6 +142,12 @@ impl<A: Architecture, T: Scalar> Network<A, T> {
         &self.params
     }
 
+    /// The parameter buffer as a fixed-size array type, mutable.
+    #[inline]
+    pub fn param_array_mut(&mut self) -> &mut GenericArray<T, A::ParamLen> {
+        &mut self.params
+    }
+
     /// Typed views of each dense layer, speaking PyTorch's `[out][in]`.
     #[inline]
     pub fn layers(&self) -> A::Layers<'_, T> {
@@ -238,7 +244,11 @@ impl<A: Architecture, T: Scalar> Network<A, T> {
     #[inline]
     pub fn predict(&self, input: &A::Input<T>) -> A::Output<T> {
         let mut out = [zeroed::<A::Output<T>>(); 1];
-        A::infer(self.params.as_slice(), core::array::from_ref(input), &mut out);
+        A::infer(
+            self.params.as_slice(),
+            core::array::from_ref(input),
+            &mut out,
+        );
         out[0]
     }
 }

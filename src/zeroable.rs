@@ -22,6 +22,8 @@ pub unsafe trait Zeroable: Sized {}
 unsafe impl Zeroable for f32 {}
 // SAFETY: as above.
 unsafe impl Zeroable for f64 {}
+// SAFETY: zero is a valid integer.
+unsafe impl Zeroable for u64 {}
 // SAFETY: `false` is the zero byte.
 unsafe impl Zeroable for bool {}
 // SAFETY: a zero-sized type has no bytes to be invalid.
