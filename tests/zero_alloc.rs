@@ -289,3 +289,50 @@ fn gemm_regime_allocations_are_counted() {
     assert_gemm_allocations_counted::<MlpArch, f32, _, _, GEMM_MIN_BATCH>();
     assert_gemm_allocations_counted::<TinyArch, f32, _, _, TINY_FIRST_GEMM_BATCH>();
 }
+
+staticnet::network! {
+    /// A classifier for the training-loop check.
+    #[static_kernels]
+    struct Classifier(6 -> 3) { Dense<16>, Relu, Dense<3> }
+}
+
+/// The training loop allocates its buffers once, when `fit` starts, and the
+/// optimizer step and loss never allocate: so the number of allocations of
+/// a whole `fit` call does not grow with the number of epochs (validation
+/// included; the partial last batch included).
+#[test]
+fn the_training_loop_does_not_allocate_per_epoch() {
+    use staticnet::loss::CrossEntropy;
+    use staticnet::optim::{Adam, AdamConfig};
+    use staticnet::schedule::Constant;
+    use staticnet::train::{FitOptions, Trainer};
+
+    let xs: Vec<[f32; 6]> = (0..50)
+        .map(|i| core::array::from_fn(|j| ((i * 7 + j * 3) % 11) as f32 / 11.0 - 0.5))
+        .collect();
+    let ys: Vec<usize> = (0..50).map(|i| i % 3).collect();
+    let fit_allocations = |epochs: usize| {
+        let mut net: Classifier = Classifier::seeded(1);
+        let adam = Adam::new(AdamConfig::default()).unwrap();
+        let options = FitOptions {
+            epochs,
+            ..FitOptions::default()
+        };
+        let mut trainer =
+            Trainer::<_, _, _, _, _, 16>::new(adam, CrossEntropy::default(), Constant, options);
+        allocations_during(|| {
+            black_box(
+                trainer
+                    .fit(&mut net, &xs, &ys, Some((&xs[..20], &ys[..20])))
+                    .unwrap(),
+            );
+        })
+    };
+    let one = fit_allocations(1);
+    let many = fit_allocations(6);
+    assert!(one > 0, "the counter must see fit's set-up allocations");
+    assert_eq!(
+        one, many,
+        "allocations grew with epochs: {one} for 1 epoch, {many} for 6"
+    );
+}

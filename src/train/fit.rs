@@ -140,8 +140,7 @@ where
         }
         let n = inputs.len();
         let mut order: Vec<usize> = (0..n).collect();
-        let mut batch_x: Box<[[T; IN]; B]> = crate::zeroable::boxed_zeroed();
-        let mut batch_y: Box<[L::Target<OUT>; B]> = Box::new([L::Target::<OUT>::default(); B]);
+        let mut batch = Batch::<T, L::Target<OUT>, IN, OUT, B>::new();
         let mut history = Vec::with_capacity(self.options.epochs);
         let mut rng = SplitMix64::new(self.options.seed);
 
@@ -156,8 +155,8 @@ where
             let batches = n.div_ceil(B);
             for (bi, chunk) in order.chunks(B).enumerate() {
                 for (slot, &i) in chunk.iter().enumerate() {
-                    batch_x[slot] = inputs[i];
-                    batch_y[slot] = targets[i];
+                    batch.x[slot] = inputs[i];
+                    batch.y[slot] = targets[i];
                 }
                 lr = self
                     .schedule
@@ -172,8 +171,8 @@ where
                     &mut self.optimizer,
                     &self.loss,
                     &mut self.bufs,
-                    &batch_x,
-                    &batch_y,
+                    &batch.x,
+                    &batch.y,
                     rows,
                     &options,
                 )?;
@@ -181,7 +180,7 @@ where
                 loss_sum += value.to_f64() * weight;
                 rows_seen += rows;
                 let out = self.bufs.tape.output();
-                for (pred, target) in out[..rows].iter().zip(&batch_y[..rows]) {
+                for (pred, target) in out[..rows].iter().zip(&batch.y[..rows]) {
                     if let Some(ok) = self.loss.is_correct(pred, target) {
                         judged += 1;
                         correct += usize::from(ok);
@@ -200,7 +199,7 @@ where
             let seconds = start.elapsed().as_secs_f64();
             let (val_loss, val_accuracy) = match validation {
                 Some((vx, vy)) => {
-                    let e = self.evaluate(net, vx, vy)?;
+                    let e = self.evaluate_with(net, vx, vy, &mut batch)?;
                     (Some(e.loss), e.accuracy)
                 }
                 None => (None, None),
@@ -238,16 +237,29 @@ where
         L::Target<OUT>: Default,
     {
         check_shape(inputs.len(), targets.len())?;
-        let mut batch_x: Box<[[T; IN]; B]> = crate::zeroable::boxed_zeroed();
-        let mut batch_y: Box<[L::Target<OUT>; B]> = Box::new([L::Target::<OUT>::default(); B]);
-        let mut out: Box<[[T; OUT]; B]> = crate::zeroable::boxed_zeroed();
+        self.evaluate_with(net, inputs, targets, &mut Batch::new())
+    }
+
+    /// [`Trainer::evaluate`] with the batch buffers given, so the epoch
+    /// loop can evaluate without allocating.
+    fn evaluate_with<const IN: usize, const OUT: usize>(
+        &mut self,
+        net: &Network<A, T>,
+        inputs: &[[T; IN]],
+        targets: &[L::Target<OUT>],
+        batch: &mut Batch<T, L::Target<OUT>, IN, OUT, B>,
+    ) -> Result<Evaluation, Error>
+    where
+        A: Architecture<Input<T> = [T; IN], Output<T> = [T; OUT]>,
+    {
         let (mut loss_sum, mut rows_seen, mut correct, mut judged) = (0.0, 0usize, 0usize, 0usize);
         for (xs, ys) in inputs.chunks(B).zip(targets.chunks(B)) {
             let rows = xs.len();
-            batch_x[..rows].copy_from_slice(xs);
-            batch_y[..rows].copy_from_slice(ys);
-            net.infer(&batch_x, &mut out);
-            let value = self.loss.value_and_grad_rows(&out, &batch_y, rows, None)?;
+            batch.x[..rows].copy_from_slice(xs);
+            batch.y[..rows].copy_from_slice(ys);
+            net.infer(&batch.x, &mut batch.out);
+            let (out, batch_y) = (&batch.out, &batch.y);
+            let value = self.loss.value_and_grad_rows(out, batch_y, rows, None)?;
             loss_sum += value.to_f64() * self.loss_weight(rows);
             rows_seen += rows;
             for (pred, target) in out[..rows].iter().zip(&batch_y[..rows]) {
@@ -271,6 +283,25 @@ where
         match self.loss.reduction() {
             Reduction::Mean => rows as f64,
             Reduction::Sum => 1.0,
+        }
+    }
+}
+
+/// The rows of one batch being assembled, and its outputs.
+struct Batch<T: Scalar, Y, const IN: usize, const OUT: usize, const B: usize> {
+    x: Box<[[T; IN]; B]>,
+    y: Box<[Y; B]>,
+    out: Box<[[T; OUT]; B]>,
+}
+
+impl<T: Scalar, Y: Copy + Default, const IN: usize, const OUT: usize, const B: usize>
+    Batch<T, Y, IN, OUT, B>
+{
+    fn new() -> Self {
+        Self {
+            x: crate::zeroable::boxed_zeroed(),
+            y: Box::new([Y::default(); B]),
+            out: crate::zeroable::boxed_zeroed(),
         }
     }
 }
