@@ -12,17 +12,14 @@ pub fn fallback(k: &TokenStream, decl: &NetDecl) -> TokenStream {
     let name = &decl.name;
     let tape = format_ident!("{}Tape", name);
     let arch = format_ident!("{}Arch", name);
-    // Widths that did not parse fall back to 1; the error is already out.
-    let w = |lit: &syn::LitInt| {
-        lit.base10_parse::<usize>()
-            .ok()
-            .filter(|&w| w > 0)
-            .unwrap_or(1)
-    };
+    // Widths that did not parse fall back to 1; the error is already out. A
+    // declared 0 stays 0, so code written against it type-checks.
+    let w = |lit: &syn::LitInt| lit.base10_parse::<usize>().ok().unwrap_or(1);
     let (i, o) = (w(&decl.input), w(&decl.output));
     quote! {
         #vis type #arch = #k::__private::Fallback<#i, #o>;
-        #vis type #name<T = f32> = #k::__private::Network<#arch, T>;
-        #vis type #tape<T = f32, const B: usize = 1> = #k::__private::Tape<#arch, T, B>;
+        #vis type #name<T = #k::__private::core::primitive::f32> = #k::__private::Network<#arch, T>;
+        #vis type #tape<T = #k::__private::core::primitive::f32, const B: #k::__private::core::primitive::usize = 1> =
+            #k::__private::Tape<#arch, T, { B }>;
     }
 }

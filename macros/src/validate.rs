@@ -1,11 +1,22 @@
 //! Stage 2: check a declaration and lower it to a network description.
 //!
-//! Every mistake is recorded with the span of the token it is about, and
-//! checking goes on, so one compile reports all of them.
+//! Every mistake is recorded with the tokens it is about, and checking goes
+//! on, so one compile reports all of them. A mistake can leave the width
+//! flowing through the network unknown (`Dense` without `<N>`); checks that
+//! need that width are then skipped, not guessed, until a layer with a
+//! known width (the next `Dense<N>`) sets it again. That way one mistake
+//! does not turn into several.
 
-use crate::parse::{Arg, ArgValue, Args, LayerAst, NetDecl};
+use crate::parse::{Arg, ArgValue, Args, Body, LayerAst, NetDecl, ValueKind};
 use proc_macro2::Span;
-use syn::Ident;
+use quote::ToTokens;
+use syn::{Ident, Meta};
+
+mod activation;
+mod suggest;
+
+use activation::ACTIVATIONS;
+use suggest::suggestion;
 
 /// Errors collected while checking; turned into one `compile_error!` each.
 #[derive(Default)]
@@ -16,6 +27,11 @@ pub struct Errors {
 impl Errors {
     pub fn push(&mut self, span: Span, msg: impl std::fmt::Display) {
         self.list.push(syn::Error::new(span, msg));
+    }
+
+    /// An error covering `tokens`, from their first to their last token.
+    pub fn push_spanned(&mut self, tokens: impl ToTokens, msg: impl std::fmt::Display) {
+        self.list.push(syn::Error::new_spanned(tokens, msg));
     }
 
     /// All collected errors as one, or `None` if there were none.
@@ -73,71 +89,16 @@ pub struct Net {
     pub lint_attrs: Vec<syn::Attribute>,
 }
 
-/// Names of the activations, as accepted (PyTorch spellings are aliases).
-const ACTIVATIONS: &[(&str, &str)] = &[
-    ("Identity", "Identity"),
-    ("Linear", "Identity"),
-    ("BinaryStep", "BinaryStep"),
-    ("Sigmoid", "Sigmoid"),
-    ("Tanh", "Tanh"),
-    ("Relu", "Relu"),
-    ("ReLU", "Relu"),
-    ("Softplus", "Softplus"),
-    ("LeakyRelu", "LeakyRelu"),
-    ("LeakyReLU", "LeakyRelu"),
-    ("Elu", "Elu"),
-    ("ELU", "Elu"),
-];
-
-/// Every layer name, for "did you mean" suggestions.
-const ALL_LAYERS: &[&str] = &[
-    "Dense",
-    "Residual",
-    "Identity",
-    "Linear",
-    "BinaryStep",
-    "Sigmoid",
-    "Tanh",
-    "Relu",
-    "Softplus",
-    "LeakyRelu",
-    "Elu",
-];
-
 /// The largest width accepted; beyond it parameter counts stop making sense
 /// for a statically sized network.
 const MAX_WIDTH: u64 = 1 << 24;
 
 pub fn validate(decl: &NetDecl, errors: &mut Errors) -> Option<Net> {
     let before = errors.list.len();
-    let mut static_kernels = false;
-    let mut docs = Vec::new();
-    let mut lint_attrs = Vec::new();
-    for attr in &decl.attrs {
-        let path = attr.path();
-        if path.is_ident("doc") {
-            docs.push(attr.clone());
-        } else if path.is_ident("static_kernels") {
-            if let Err(e) = attr.meta.require_path_only() {
-                errors.push(e.span(), "`#[static_kernels]` takes no arguments");
-            }
-            static_kernels = true;
-        } else if ["allow", "warn", "deny", "expect"]
-            .iter()
-            .any(|l| path.is_ident(l))
-        {
-            lint_attrs.push(attr.clone());
-        } else {
-            errors.push(
-                attr.pound_token.span,
-                "unsupported attribute on a network; allowed are doc comments, lint levels \
-                 (`#[allow(..)]`) and `#[static_kernels]`",
-            );
-        }
-    }
+    let (static_kernels, docs, lint_attrs) = attributes(&decl.attrs, errors);
 
-    let input = width(&decl.input, "input width", errors);
-    let output = width(&decl.output, "output width", errors);
+    let input = header_width(&decl.input, "input", errors);
+    let output = header_width(&decl.output, "output", errors);
 
     if decl.layers.is_empty() {
         errors.push(
@@ -150,12 +111,12 @@ pub fn validate(decl: &NetDecl, errors: &mut Errors) -> Option<Net> {
         );
     }
 
-    let mut offset = 0usize;
-    let (nodes, last) = lower(&decl.layers, input.unwrap_or(1), &mut offset, errors);
+    let mut lower = Lower { offset: 0, errors };
+    let (nodes, last) = lower.list(&decl.layers, input);
 
-    if let (Some(out), Some(last)) = (output, last) {
-        if input.is_some() && out != last {
-            errors.push(
+    if let (Some(out), Some(last), false) = (output, last, decl.layers.is_empty()) {
+        if out != last {
+            lower.errors.push(
                 decl.output.span(),
                 format!(
                     "network `{}` declares output width {out}, but its last layer produces \
@@ -166,13 +127,14 @@ pub fn validate(decl: &NetDecl, errors: &mut Errors) -> Option<Net> {
         }
     }
 
+    let params = lower.offset;
     if errors.list.len() != before {
         return None;
     }
     Some(Net {
         input: input?,
         output: output?,
-        params: offset,
+        params,
         nodes,
         static_kernels,
         docs,
@@ -180,286 +142,480 @@ pub fn validate(decl: &NetDecl, errors: &mut Errors) -> Option<Net> {
     })
 }
 
-fn width(lit: &syn::LitInt, what: &str, errors: &mut Errors) -> Option<usize> {
+/// Sorts the attributes of a declaration: doc comments and lint levels go
+/// onto the generated items, `#[static_kernels]` is a switch.
+fn attributes(
+    attrs: &[syn::Attribute],
+    errors: &mut Errors,
+) -> (bool, Vec<syn::Attribute>, Vec<syn::Attribute>) {
+    let mut static_kernels = false;
+    let mut docs = Vec::new();
+    let mut lint_attrs = Vec::new();
+    for attr in attrs {
+        let path = attr.path();
+        if path.is_ident("doc") {
+            docs.push(attr.clone());
+        } else if path.is_ident("static_kernels") {
+            match &attr.meta {
+                Meta::Path(_) => {}
+                Meta::List(list) => errors.push(
+                    list.delimiter.span().join(),
+                    "`#[static_kernels]` takes no arguments; write `#[static_kernels]` alone",
+                ),
+                Meta::NameValue(nv) => errors.push_spanned(
+                    {
+                        let (eq, value) = (&nv.eq_token, &nv.value);
+                        quote::quote!(#eq #value)
+                    },
+                    "`#[static_kernels]` takes no value; write `#[static_kernels]` alone",
+                ),
+            }
+            static_kernels = true;
+        } else if ["allow", "warn", "deny", "forbid", "expect"]
+            .iter()
+            .any(|l| path.is_ident(l))
+        {
+            lint_attrs.push(attr.clone());
+        } else {
+            let written = path.to_token_stream().to_string().replace(' ', "");
+            errors.push_spanned(
+                path,
+                format!(
+                    "unsupported attribute `#[{written}]` on a network; allowed are doc \
+                     comments, lint levels such as `#[allow(..)]`, and `#[static_kernels]`"
+                ),
+            );
+        }
+    }
+    (static_kernels, docs, lint_attrs)
+}
+
+/// Checks the input or output width of the header.
+fn header_width(lit: &syn::LitInt, which: &str, errors: &mut Errors) -> Option<usize> {
+    let example = if which == "input" {
+        "`(1 -> 10)`"
+    } else {
+        "`(64 -> 1)`"
+    };
     match lit.base10_parse::<u64>() {
         Ok(0) => {
-            errors.push(lit.span(), format!("{what} is zero; a width must be at least 1"));
-            None
-        }
-        Ok(w) if w > MAX_WIDTH => {
             errors.push(
                 lit.span(),
-                format!("{what} {w} is too large; widths are at most {MAX_WIDTH}"),
+                format!(
+                    "{which} width is zero; a network needs at least one {which}, as in {example}"
+                ),
             );
             None
         }
-        Ok(w) => Some(w as usize),
-        Err(_) => {
+        Ok(w) if w <= MAX_WIDTH => Some(w as usize),
+        _ => {
             errors.push(
                 lit.span(),
-                format!("{what} must be a plain integer such as `64`"),
+                format!("{which} width {lit} is too large; widths are at most {MAX_WIDTH}"),
             );
             None
         }
     }
 }
 
-/// Lowers a layer list fed `width` wide inputs; returns the nodes and the
-/// width they produce (`None` once a width is unknown after an error).
-fn lower(
-    layers: &[LayerAst],
-    mut width_in: usize,
-    offset: &mut usize,
-    errors: &mut Errors,
-) -> (Vec<Node>, Option<usize>) {
-    let mut nodes = Vec::new();
-    let mut known = true;
-    for layer in layers {
-        match layer {
-            LayerAst::Dense {
-                kw,
-                width: w,
-                bias,
-            } => {
-                let Some(w) = w else {
-                    errors.push(
-                        kw.span(),
-                        "missing width: write `Dense<N>` with the number of outputs N",
-                    );
-                    known = false;
-                    continue;
-                };
-                let Some(out) = width(w, "layer width", errors) else {
-                    known = false;
-                    continue;
-                };
-                let bias = bias.as_ref().map(|b| b.value).unwrap_or(true);
-                let n = width_in
-                    .checked_mul(out)
-                    .and_then(|wc| wc.checked_add(if bias { out } else { 0 }))
-                    .and_then(|n| n.checked_add(*offset));
-                match n {
-                    Some(end) => {
-                        nodes.push(Node::Dense {
-                            inputs: width_in,
-                            outputs: out,
-                            bias,
-                            offset: *offset,
-                        });
-                        *offset = end;
-                    }
-                    None => errors.push(kw.span(), "the network has too many parameters to count"),
+/// Lowers layer lists, numbering the parameters as it goes.
+struct Lower<'e> {
+    /// Parameters of the layers lowered so far: the next layer's offset.
+    offset: usize,
+    errors: &'e mut Errors,
+}
+
+impl Lower<'_> {
+    /// Lowers a list fed `width` wide inputs (`None`: unknown after an
+    /// error); returns the nodes and the width they produce.
+    fn list(
+        &mut self,
+        layers: &[syn::Result<LayerAst>],
+        mut width: Option<usize>,
+    ) -> (Vec<Node>, Option<usize>) {
+        let mut nodes = Vec::new();
+        for entry in layers {
+            width = match entry {
+                Ok(layer) => self.layer(layer, width, &mut nodes),
+                Err(e) => {
+                    self.errors.list.push(e.clone());
+                    None
                 }
-                width_in = out;
+            };
+        }
+        (nodes, width)
+    }
+
+    fn layer(
+        &mut self,
+        layer: &LayerAst,
+        width: Option<usize>,
+        nodes: &mut Vec<Node>,
+    ) -> Option<usize> {
+        let written = layer.name.to_string();
+        if written == "Dense" {
+            return self.dense(layer, width, nodes);
+        }
+        if written == "Residual" {
+            return self.residual(layer, width, nodes);
+        }
+        match ACTIVATIONS.iter().find(|(n, _)| *n == written) {
+            Some(&(_, canonical)) => self.activation(layer, canonical, width, nodes),
+            None => self.unknown(layer, width),
+        }
+    }
+
+    fn activation(
+        &mut self,
+        layer: &LayerAst,
+        canonical: &str,
+        width: Option<usize>,
+        nodes: &mut Vec<Node>,
+    ) -> Option<usize> {
+        let name = &layer.name;
+        if let Some(generics) = &layer.generics {
+            let hint = if canonical == "Identity" {
+                format!(
+                    "; `{name}` is the identity activation here, a fully connected layer is \
+                     `Dense<N>`"
+                )
+            } else {
+                String::new()
+            };
+            self.errors.push_spanned(
+                &generics.tokens,
+                format!(
+                    "`{name}` takes no width: an activation keeps the width of its input, so \
+                     remove the `<...>`{hint}"
+                ),
+            );
+        }
+        if let Some(body) = &layer.body {
+            self.errors.push(
+                body.span,
+                format!("`{name}` takes no `{{ ... }}` block; only `Residual` does"),
+            );
+        }
+        let act = activation::checked(name, canonical, layer.args.as_ref(), self.errors);
+        if let (Some(act), Some(width)) = (act, width) {
+            nodes.push(Node::Act { act, width });
+        }
+        // A width written on an activation (`Linear<10>`) most likely meant
+        // a dense layer, so what comes out is unknown rather than `width`.
+        if layer.generics.is_some() {
+            None
+        } else {
+            width
+        }
+    }
+
+    fn dense(
+        &mut self,
+        layer: &LayerAst,
+        width_in: Option<usize>,
+        nodes: &mut Vec<Node>,
+    ) -> Option<usize> {
+        let kw = &layer.name;
+        if let Some(body) = &layer.body {
+            self.errors.push(
+                body.span,
+                "`Dense` takes no `{ ... }` block; only `Residual` does",
+            );
+        }
+        let (out, bias) = match (&layer.generics, &layer.args) {
+            (Some(generics), args) => {
+                if let Some(args) = args {
+                    self.errors.push_spanned(
+                        &args.tokens,
+                        "`Dense` takes no arguments in parentheses; its width and options go \
+                         in angle brackets, as in `Dense<64, bias = false>`",
+                    );
+                }
+                self.dense_generics(kw, generics)
             }
-            LayerAst::Residual {
-                kw,
-                body_span,
-                body,
-            } => {
-                if body.is_empty() {
-                    errors.push(
-                        *body_span,
-                        "empty residual body; a residual block `y = x + f(x)` needs layers for f",
-                    );
-                    continue;
+            (None, Some(args)) => (self.dense_in_parentheses(args), true),
+            (None, None) => {
+                self.errors.push(
+                    kw.span(),
+                    "missing width: write `Dense<N>` with the number of outputs N, as in `Dense<64>`",
+                );
+                (None, true)
+            }
+        };
+        let (Some(inputs), Some(outputs)) = (width_in, out) else {
+            return out;
+        };
+        let end = inputs
+            .checked_mul(outputs)
+            .and_then(|w| w.checked_add(if bias { outputs } else { 0 }))
+            .and_then(|n| n.checked_add(self.offset));
+        match end {
+            Some(end) => {
+                nodes.push(Node::Dense {
+                    inputs,
+                    outputs,
+                    bias,
+                    offset: self.offset,
+                });
+                self.offset = end;
+            }
+            None => self.errors.push(
+                kw.span(),
+                "the network has too many parameters to count; make its layers narrower",
+            ),
+        }
+        out
+    }
+
+    /// `<N>` or `<N, bias = false>` after `Dense`: the width and the bias flag.
+    fn dense_generics(&mut self, kw: &Ident, generics: &Args) -> (Option<usize>, bool) {
+        let mut width = None;
+        let mut has_width = false;
+        let mut bias: Option<bool> = None;
+        for (i, item) in generics.items.iter().enumerate() {
+            match &item.name {
+                None if i == 0 => {
+                    has_width = true;
+                    width = self.layer_width(&item.value, &item.tokens);
                 }
-                let (inner, out) = lower(body, width_in, offset, errors);
-                match out {
-                    Some(out) if out != width_in => errors.push(
-                        kw.span(),
-                        format!(
-                            "Residual body maps {width_in} -> {out}; a residual block must keep \
-                             its width ({width_in}), so end its body with `Dense<{width_in}>`"
-                        ),
+                None => self.errors.push_spanned(
+                    &item.tokens,
+                    "`Dense` takes one width; options are named, as in `Dense<64, bias = false>`",
+                ),
+                Some(key) if key == "bias" => match item.value.kind {
+                    _ if bias.is_some() => self
+                        .errors
+                        .push_spanned(&item.tokens, "`bias` is given twice; keep one"),
+                    ValueKind::Bool(b) => bias = Some(b),
+                    _ => self.errors.push_spanned(
+                        value_or_item(item),
+                        "expected `true` or `false` for `bias`, as in `Dense<64, bias = false>`",
                     ),
-                    Some(_) => nodes.push(Node::Residual {
-                        width: width_in,
-                        body: inner,
-                    }),
-                    None => known = false,
+                },
+                Some(key) => self.errors.push(
+                    key.span(),
+                    format!(
+                        "unknown option `{key}` of `Dense`; the only option is `bias`, as in \
+                         `Dense<64, bias = false>`"
+                    ),
+                ),
+            }
+        }
+        if !has_width {
+            self.errors.push_spanned(
+                if generics.items.is_empty() {
+                    kw.to_token_stream()
+                } else {
+                    generics.tokens.clone()
+                },
+                "missing width: the number of outputs comes first, as in `Dense<64>` or \
+                 `Dense<64, bias = false>`",
+            );
+        }
+        (width, bias.unwrap_or(true))
+    }
+
+    /// `Dense(64)`, as PyTorch would spell it: one error, and the width is
+    /// still used so that the layers after it are checked.
+    fn dense_in_parentheses(&mut self, args: &Args) -> Option<usize> {
+        let single = match args.items.as_slice() {
+            [Arg {
+                name: None,
+                value:
+                    ArgValue {
+                        kind:
+                            ValueKind::Number {
+                                value,
+                                integer: true,
+                            },
+                        ..
+                    },
+                ..
+            }] if *value >= 1.0 && *value <= MAX_WIDTH as f64 => Some(*value as usize),
+            _ => None,
+        };
+        let example = single.map_or("N".to_string(), |w| w.to_string());
+        self.errors.push_spanned(
+            &args.tokens,
+            format!("the width of `Dense` goes in angle brackets: write `Dense<{example}>`"),
+        );
+        single
+    }
+
+    /// The width of a dense layer: a positive integer literal.
+    fn layer_width(&mut self, value: &ArgValue, item: &proc_macro2::TokenStream) -> Option<usize> {
+        let problem = match value.kind {
+            _ if value.tokens.is_empty() => {
+                "missing width: the number of outputs comes first, as in `Dense<64>`".to_string()
+            }
+            ValueKind::Number {
+                value,
+                integer: true,
+            } => {
+                if value >= 1.0 && value <= MAX_WIDTH as f64 {
+                    return Some(value as usize);
+                } else if value == 0.0 {
+                    "layer width is zero; a dense layer needs at least one output, as in \
+                     `Dense<1>`"
+                        .to_string()
+                } else if value > 0.0 {
+                    format!("layer width {value} is too large; widths are at most {MAX_WIDTH}")
+                } else {
+                    "layer width must be positive, as in `Dense<64>`".to_string()
                 }
             }
-            LayerAst::Named { name, args } => match activation(name, args.as_ref(), errors) {
-                Some(act) => nodes.push(Node::Act {
-                    act,
-                    width: width_in,
-                }),
-                None => continue,
+            ValueKind::Number { .. } => {
+                "layer width must be a whole number, as in `Dense<64>`".to_string()
+            }
+            ValueKind::Bool(_) | ValueKind::Other => format!(
+                "layer width must be an integer literal, as in `Dense<64>`; `network!` \
+                 computes shapes from the literal, so it cannot read `{}`",
+                value.tokens
+            ),
+        };
+        self.errors.push_spanned(
+            if value.tokens.is_empty() {
+                item
+            } else {
+                &value.tokens
             },
-        }
+            problem,
+        );
+        None
     }
-    (nodes, known.then_some(width_in))
-}
 
-fn activation(name: &Ident, args: Option<&Args>, errors: &mut Errors) -> Option<Act> {
-    let written = name.to_string();
-    let Some(&(_, canonical)) = ACTIVATIONS.iter().find(|(n, _)| *n == written) else {
+    fn residual(
+        &mut self,
+        layer: &LayerAst,
+        width_in: Option<usize>,
+        nodes: &mut Vec<Node>,
+    ) -> Option<usize> {
+        let kw = &layer.name;
+        let n = width_in.map_or("N".to_string(), |w| w.to_string());
+        if let Some(generics) = &layer.generics {
+            self.errors.push_spanned(
+                &generics.tokens,
+                "`Residual` takes no width: a residual block keeps the width of its input, so \
+                 remove the `<...>`",
+            );
+        }
+        if let Some(args) = &layer.args {
+            self.errors.push_spanned(
+                &args.tokens,
+                format!(
+                    "`Residual` takes no arguments; write its layers in braces, as in \
+                     `Residual {{ Dense<{n}>, Relu, Dense<{n}> }}`"
+                ),
+            );
+        }
+        let Some(Body { span, layers }) = &layer.body else {
+            self.errors.push(
+                kw.span(),
+                format!(
+                    "`Residual` needs its layers in braces, as in \
+                     `Residual {{ Dense<{n}>, Relu, Dense<{n}> }}`"
+                ),
+            );
+            return width_in;
+        };
+        if layers.is_empty() {
+            self.errors.push(
+                *span,
+                format!(
+                    "empty residual body; a residual block computes `y = x + f(x)` and needs \
+                     layers for f, as in `Residual {{ Dense<{n}>, Relu, Dense<{n}> }}`"
+                ),
+            );
+            return width_in;
+        }
+        let (body, out) = self.list(layers, width_in);
+        match (width_in, out) {
+            (Some(w), Some(out)) if out != w => self.errors.push(
+                kw.span(),
+                format!(
+                    "Residual body maps {w} -> {out}; a residual block must keep its width \
+                     ({w}), so end its body with `Dense<{w}>`"
+                ),
+            ),
+            (Some(width), Some(_)) => nodes.push(Node::Residual { width, body }),
+            _ => {}
+        }
+        // `y = x + f(x)` has the width of `x`, and of `f(x)` if `x` is unknown.
+        width_in.or(out)
+    }
+
+    /// A name that is no layer. Its block, if any, is still checked; the
+    /// width goes on unchanged for a plain name (most likely a misspelled
+    /// activation) and becomes unknown for a name with `<...>`.
+    fn unknown(&mut self, layer: &LayerAst, width: Option<usize>) -> Option<usize> {
+        let written = layer.name.to_string();
         let hint = suggestion(&written)
             .map(|s| format!(" (did you mean `{s}`?)"))
             .unwrap_or_default();
-        errors.push(
-            name.span(),
+        self.errors.push(
+            layer.name.span(),
             format!(
-                "unknown layer `{written}`{hint}; expected `Dense<N>`, `Residual {{ ... }}` or an \
-                 activation: Identity, BinaryStep, Sigmoid, Tanh, Relu, Softplus, \
+                "unknown layer `{written}`{hint}; expected `Dense<N>`, `Residual {{ ... }}` or \
+                 an activation: Identity, BinaryStep, Sigmoid, Tanh, Relu, Softplus, \
                  LeakyRelu(slope), Elu(alpha)"
             ),
         );
-        return None;
-    };
-    let params: &[(&str, f64)] = match canonical {
-        "Softplus" => &[("beta", 1.0), ("threshold", 20.0)],
-        "LeakyRelu" => &[("slope", 0.01)],
-        "Elu" => &[("alpha", 1.0)],
-        _ => &[],
-    };
-    let values = arguments(name, canonical, params, args, errors)?;
-    Some(match canonical {
-        "Identity" => Act::Identity,
-        "BinaryStep" => Act::BinaryStep,
-        "Sigmoid" => Act::Sigmoid,
-        "Tanh" => Act::Tanh,
-        "Relu" => Act::Relu,
-        "Softplus" => Act::Softplus {
-            beta: values[0],
-            threshold: values[1],
-        },
-        "LeakyRelu" => Act::LeakyRelu { slope: values[0] },
-        "Elu" => Act::Elu { alpha: values[0] },
-        _ => unreachable!("every canonical name is handled"),
-    })
-}
-
-/// Checks an activation's arguments against its parameters (name and
-/// default) and returns their values.
-fn arguments(
-    name: &Ident,
-    canonical: &str,
-    params: &[(&str, f64)],
-    args: Option<&Args>,
-    errors: &mut Errors,
-) -> Option<Vec<f64>> {
-    let mut values: Vec<f64> = params.iter().map(|p| p.1).collect();
-    let Some(args) = args else {
-        return Some(values);
-    };
-    if params.is_empty() {
-        errors.push(
-            args.span,
-            format!("`{name}` takes no arguments; write `{name}` alone"),
-        );
-        return None;
-    }
-    let usage = usage(canonical, params);
-    if args.items.len() > params.len() {
-        errors.push(
-            args.span,
-            format!(
-                "`{name}` takes at most {} argument{}: {usage}",
-                params.len(),
-                if params.len() == 1 { "" } else { "s" }
-            ),
-        );
-        return None;
-    }
-    let mut ok = true;
-    for (pos, Arg { name: key, value }) in args.items.iter().enumerate() {
-        let index = match key {
-            Some(key) => match params.iter().position(|p| key == p.0) {
-                Some(i) => i,
-                None => {
-                    errors.push(
-                        key.span(),
-                        format!("`{name}` has no parameter `{key}`; expected {usage}"),
-                    );
-                    ok = false;
-                    continue;
-                }
-            },
-            None => pos,
-        };
-        match value {
-            ArgValue::Number { value, span } => {
-                let pname = params[index].0;
-                if !value.is_finite() {
-                    errors.push(*span, format!("`{pname}` must be a finite number"));
-                    ok = false;
-                } else if (pname == "beta" || pname == "threshold") && *value <= 0.0 {
-                    errors.push(
-                        *span,
-                        format!("`{pname}` of Softplus must be positive, got {value}"),
-                    );
-                    ok = false;
-                } else {
-                    values[index] = *value;
-                }
-            }
-            ArgValue::Other { span } => {
-                errors.push(
-                    *span,
-                    format!(
-                        "expected a number literal for `{}` of `{name}`, as in {usage}",
-                        params[index].0
-                    ),
-                );
-                ok = false;
-            }
+        if let Some(body) = &layer.body {
+            self.list(&body.layers, width);
+        }
+        if layer.generics.is_some() {
+            None
+        } else {
+            width
         }
     }
-    ok.then_some(values)
 }
 
-fn usage(canonical: &str, params: &[(&str, f64)]) -> String {
-    let list: Vec<String> = params
-        .iter()
-        .map(|(n, d)| format!("{n} = {}", fmt_f64(*d)))
-        .collect();
-    format!("`{canonical}({})`", list.join(", "))
-}
-
-fn fmt_f64(v: f64) -> String {
-    let s = format!("{v}");
-    if s.contains('.') || s.contains('e') {
-        s
+/// An argument's value, or the whole argument when no value was written.
+fn value_or_item(item: &Arg) -> &proc_macro2::TokenStream {
+    if item.value.tokens.is_empty() {
+        &item.tokens
     } else {
-        format!("{s}.0")
+        &item.value.tokens
     }
-}
-
-/// The closest known layer name, if it is close enough to be a typo.
-fn suggestion(written: &str) -> Option<&'static str> {
-    let lower = written.to_ascii_lowercase();
-    ALL_LAYERS
-        .iter()
-        .map(|&c| (c, edit_distance(&lower, &c.to_ascii_lowercase())))
-        .filter(|&(_, d)| d <= 2)
-        .min_by_key(|&(_, d)| d)
-        .map(|(c, _)| c)
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let sub = prev[j] + usize::from(ca != *cb);
-            cur.push(sub.min(prev[j + 1] + 1).min(cur[j] + 1));
-        }
-        prev = cur;
-    }
-    prev[b.len()]
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use quote::quote;
+
+    pub(super) fn check(tokens: proc_macro2::TokenStream) -> (Option<Net>, Vec<String>) {
+        let decl: NetDecl = syn::parse2(tokens).unwrap();
+        let mut errors = Errors::default();
+        let net = validate(&decl, &mut errors);
+        let messages = errors.list.iter().map(|e| e.to_string()).collect();
+        (net, messages)
+    }
 
     #[test]
-    fn suggestions_catch_typos_only() {
-        assert_eq!(suggestion("Relux"), Some("Relu"));
-        assert_eq!(suggestion("sigmoid"), Some("Sigmoid"));
-        assert_eq!(suggestion("Conv2d"), None);
+    fn a_valid_network_counts_its_parameters() {
+        let (net, errors) = check(quote!(struct N(3 -> 2) {
+            Dense<4>, Relu, Residual { Dense<4, bias = false>, Tanh }, Dense<2>
+        }));
+        assert!(errors.is_empty(), "{errors:?}");
+        let net = net.unwrap();
+        assert_eq!(net.params, (3 * 4 + 4) + 4 * 4 + (4 * 2 + 2));
+        assert_eq!(net.nodes.len(), 4);
+    }
+
+    #[test]
+    fn an_unknown_width_silences_only_the_checks_that_need_it() {
+        // After `Dense` without a width nothing is known until `Dense<8>`;
+        // the residual block after it is checked against 8, and so is the
+        // declared output.
+        let (net, errors) = check(quote!(struct N(4 -> 3) {
+            Dense, Residual { Dense<5> }, Dense<8>, Residual { Dense<6> }, Relu
+        }));
+        assert!(net.is_none());
+        assert_eq!(errors.len(), 3, "{errors:?}");
+        assert!(errors[0].starts_with("missing width"));
+        assert!(errors[1].starts_with("Residual body maps 8 -> 6"));
+        assert!(errors[2].contains("declares output width 3, but its last layer produces 8"));
     }
 }

@@ -1,0 +1,3 @@
+staticnet::network! {}
+
+fn main() {}

@@ -1,0 +1,12 @@
+staticnet::network! {
+    struct Net(4 -> 2) {
+        Dense<64>, Relu,
+        Residual { Dense<32>, Tanh },
+        Dense<2>,
+    }
+}
+
+fn main() {
+    let n: Net = Net::seeded(1);
+    let _ = n.predict(&[0.0; 4]);
+}
