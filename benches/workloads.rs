@@ -1,7 +1,6 @@
-//! Criterion benches of the DESIGN.md workloads that need only the network
-//! itself: inference W1-W3 and the forward+backward part of the training
-//! steps W4 and W6 (the optimizer update is benchmarked with the
-//! optimizers).
+//! Criterion benches of the DESIGN.md workloads W1-W6: inference (W1-W3)
+//! and full training steps (W4-W6: forward, loss and gradient, backward,
+//! optimizer update, gradient reset).
 //!
 //! Each group runs the default kernel selection beside the same shape
 //! declared `#[static_kernels]`, so the two regimes are compared in one run.
@@ -9,12 +8,19 @@
 //! Run: `cargo bench --bench workloads`
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use staticnet::loss::{CrossEntropy, Mse};
 use staticnet::network;
+use staticnet::optim::{Adam, AdamConfig, Sgd, SgdConfig};
+use staticnet::train::{train_step, StepBuffers, StepOptions};
 use std::hint::black_box;
 
 network! {
-    /// W1: 2 -> 16 tanh -> 16 tanh -> 1.
+    /// W1: 2 -> 16 tanh -> 16 tanh -> 1, exact tanh.
     struct W1(2 -> 1) { Dense<16>, Tanh, Dense<16>, Tanh, Dense<1> }
+
+    /// W1 with the vectorised tanh approximation.
+    #[fast_math]
+    struct W1Fast(2 -> 1) { Dense<16>, Tanh, Dense<16>, Tanh, Dense<1> }
 
     /// W2/W3/W4: 784 -> 128 relu -> 64 relu -> 10.
     struct Mnist(784 -> 10) { Dense<128>, Relu, Dense<64>, Relu, Dense<10> }
@@ -23,8 +29,15 @@ network! {
     #[static_kernels]
     struct MnistStatic(784 -> 10) { Dense<128>, Relu, Dense<64>, Relu, Dense<10> }
 
+    /// W5: 256 -> 512 relu -> 512 relu -> 10.
+    struct W5(256 -> 10) { Dense<512>, Relu, Dense<512>, Relu, Dense<10> }
+
     /// W6: 8 -> 32 tanh -> 32 tanh -> 4.
     struct W6(8 -> 4) { Dense<32>, Tanh, Dense<32>, Tanh, Dense<4> }
+
+    /// W6 with the vectorised tanh approximation.
+    #[fast_math]
+    struct W6Fast(8 -> 4) { Dense<32>, Tanh, Dense<32>, Tanh, Dense<4> }
 }
 
 /// Deterministic inputs in [-1, 1).
@@ -47,8 +60,16 @@ fn inference(c: &mut Criterion) {
     let x1 = inputs::<2, 1>(11);
     let mut y1 = [[0.0f32; 1]; 1];
     g.throughput(Throughput::Elements(1));
-    g.bench_function(BenchmarkId::new("W1", 1), |b| {
+    g.bench_function(BenchmarkId::new("W1/exact", 1), |b| {
         b.iter(|| w1.infer(black_box(&x1), black_box(&mut y1)))
+    });
+    let w1f = {
+        let mut n = W1Fast::zeroed();
+        n.params_mut().copy_from_slice(w1.params());
+        n
+    };
+    g.bench_function(BenchmarkId::new("W1/fast", 1), |b| {
+        b.iter(|| w1f.infer(black_box(&x1), black_box(&mut y1)))
     });
 
     let net = Mnist::boxed_seeded(2);
@@ -75,37 +96,120 @@ fn inference(c: &mut Criterion) {
     g.finish();
 }
 
-fn forward_backward(c: &mut Criterion) {
-    let mut g = c.benchmark_group("forward_backward");
+/// Class labels in 0..10 for the classification workloads.
+fn labels<const B: usize>(seed: u64) -> Box<[usize; B]> {
+    let x = inputs::<1, B>(seed);
+    Box::new(core::array::from_fn(|i| {
+        ((x[i][0] + 1.0) * 5.0) as usize % 10
+    }))
+}
 
-    let net = Mnist::boxed_seeded(3);
-    let mut grads = Mnist::boxed_zeroed();
-    let mut tape = MnistTape::<f32, 32>::boxed();
+/// One full training step (forward, loss and gradient, backward, update,
+/// gradient reset) per iteration, through `train_step`.
+fn training_step(c: &mut Criterion) {
+    let mut g = c.benchmark_group("training_step");
+
+    // W4: the W2 net, batch 32, softmax cross-entropy, Adam.
+    let mut net = Mnist::boxed_seeded(3);
+    let mut adam = Adam::boxed(AdamConfig::default()).unwrap();
+    let mut bufs = StepBuffers::<MnistArch, f32, 32>::boxed();
     let x = inputs::<784, 32>(14);
-    let dy = inputs::<10, 32>(15);
+    let y = labels::<32>(15);
+    let opts = StepOptions {
+        lr: 1e-3,
+        clip: None,
+    };
     g.throughput(Throughput::Elements(32));
     g.bench_function(BenchmarkId::new("W4", 32), |b| {
         b.iter(|| {
-            net.forward(black_box(&x), &mut tape);
-            net.backward(&mut tape, black_box(&dy), &mut grads).unwrap();
+            train_step(
+                &mut net,
+                &mut *adam,
+                &CrossEntropy::default(),
+                &mut bufs,
+                black_box(&x),
+                &y,
+                32,
+                &opts,
+            )
+            .unwrap()
         })
     });
 
-    let w6 = W6::seeded(4);
-    let mut w6_grads = W6::zeroed();
-    let mut w6_tape = W6Tape::<f32, 1>::new();
-    let x6 = inputs::<8, 1>(16);
-    let dy6 = inputs::<4, 1>(17);
-    g.throughput(Throughput::Elements(1));
-    g.bench_function(BenchmarkId::new("W6", 1), |b| {
+    // W5: 256 -> 512 -> 512 -> 10, batch 256, cross-entropy, Adam.
+    let mut net5 = W5::boxed_seeded(5);
+    let mut adam5 = Adam::boxed(AdamConfig::default()).unwrap();
+    let mut bufs5 = StepBuffers::<W5Arch, f32, 256>::boxed();
+    let x5 = inputs::<256, 256>(18);
+    let y5 = labels::<256>(19);
+    g.throughput(Throughput::Elements(256));
+    g.bench_function(BenchmarkId::new("W5", 256), |b| {
         b.iter(|| {
-            w6.forward(black_box(&x6), &mut w6_tape);
-            w6.backward(&mut w6_tape, black_box(&dy6), &mut w6_grads)
-                .unwrap();
+            train_step(
+                &mut net5,
+                &mut *adam5,
+                &CrossEntropy::default(),
+                &mut bufs5,
+                black_box(&x5),
+                &y5,
+                256,
+                &opts,
+            )
+            .unwrap()
+        })
+    });
+
+    // W6: 8 -> 32 tanh -> 32 tanh -> 4, batch 1, MSE, SGD with momentum 0.9.
+    let sgd = SgdConfig {
+        lr: 0.01,
+        momentum: 0.9,
+        ..SgdConfig::default()
+    };
+    let x6 = inputs::<8, 1>(16);
+    let y6 = inputs::<4, 1>(17);
+    let opts6 = StepOptions {
+        lr: 0.01,
+        clip: None,
+    };
+    g.throughput(Throughput::Elements(1));
+    let mut w6 = W6::seeded(4);
+    let mut opt6 = Sgd::new(sgd).unwrap();
+    let mut bufs6 = StepBuffers::<W6Arch, f32, 1>::new();
+    g.bench_function(BenchmarkId::new("W6/exact", 1), |b| {
+        b.iter(|| {
+            train_step(
+                &mut w6,
+                &mut opt6,
+                &Mse::default(),
+                &mut bufs6,
+                black_box(&x6),
+                &y6,
+                1,
+                &opts6,
+            )
+            .unwrap()
+        })
+    });
+    let mut w6f = W6Fast::seeded(4);
+    let mut opt6f = Sgd::new(sgd).unwrap();
+    let mut bufs6f = StepBuffers::<W6FastArch, f32, 1>::new();
+    g.bench_function(BenchmarkId::new("W6/fast", 1), |b| {
+        b.iter(|| {
+            train_step(
+                &mut w6f,
+                &mut opt6f,
+                &Mse::default(),
+                &mut bufs6f,
+                black_box(&x6),
+                &y6,
+                1,
+                &opts6,
+            )
+            .unwrap()
         })
     });
     g.finish();
 }
 
-criterion_group!(benches, inference, forward_backward);
+criterion_group!(benches, inference, training_step);
 criterion_main!(benches);

@@ -229,6 +229,187 @@ impl<T: Scalar> Default for Softplus<T> {
     }
 }
 
+/// The same activations computed with the vectorised approximations of
+/// [`crate::fastmath`] in `f32` (maximum errors there; about 5e-7 relative)
+/// and exactly in `f64`. A network declared `#[fast_math]` uses these.
+///
+/// Exact is the default: the approximations are within a few ulps, but a
+/// finite-difference gradient check at 1e-6 would see them.
+pub mod fast {
+    use super::Activation;
+    use crate::Scalar;
+
+    /// [`super::Sigmoid`], approximated.
+    #[derive(Clone, Copy, Debug, Default, PartialEq)]
+    pub struct Sigmoid;
+
+    impl<T: Scalar> Activation<T> for Sigmoid {
+        #[inline(always)]
+        fn apply(self, x: T) -> T {
+            // e^(−x) saturates instead of overflowing, so no branch is needed.
+            T::ONE / (T::ONE + (-x).fast_exp())
+        }
+        #[inline(always)]
+        fn derivative(self, _x: T, y: T) -> T {
+            y * (T::ONE - y)
+        }
+    }
+
+    /// [`super::Tanh`], approximated.
+    #[derive(Clone, Copy, Debug, Default, PartialEq)]
+    pub struct Tanh;
+
+    impl<T: Scalar> Activation<T> for Tanh {
+        #[inline(always)]
+        fn apply(self, x: T) -> T {
+            x.fast_tanh()
+        }
+        #[inline(always)]
+        fn derivative(self, _x: T, y: T) -> T {
+            T::ONE - y * y
+        }
+    }
+
+    /// [`super::Elu`], approximated.
+    #[derive(Clone, Copy, Debug, PartialEq)]
+    pub struct Elu<T> {
+        /// As in [`super::Elu`].
+        pub alpha: T,
+    }
+
+    impl<T: Scalar> Activation<T> for Elu<T> {
+        #[inline(always)]
+        fn apply(self, x: T) -> T {
+            let neg = self.alpha * x.min(T::ZERO).fast_exp_m1();
+            if x > T::ZERO {
+                x
+            } else {
+                neg
+            }
+        }
+        #[inline(always)]
+        fn derivative(self, x: T, _y: T) -> T {
+            let neg = self.alpha * x.min(T::ZERO).fast_exp();
+            if x > T::ZERO {
+                T::ONE
+            } else {
+                neg
+            }
+        }
+    }
+
+    /// [`super::Softplus`], approximated.
+    #[derive(Clone, Copy, Debug, PartialEq)]
+    pub struct Softplus<T> {
+        /// As in [`super::Softplus`].
+        pub beta: T,
+        /// As in [`super::Softplus`].
+        pub threshold: T,
+    }
+
+    impl<T: Scalar> Activation<T> for Softplus<T> {
+        #[inline(always)]
+        fn apply(self, x: T) -> T {
+            let bx = self.beta * x;
+            // ln(1 + e^z) = max(z, 0) + ln(1 + e^(−|z|)): no overflow, and
+            // both branches are computed so the loop stays branch-free.
+            let smooth = (bx.max(T::ZERO) + (-bx.abs()).fast_exp().fast_ln_1p()) / self.beta;
+            if bx > self.threshold {
+                x
+            } else {
+                smooth
+            }
+        }
+        #[inline(always)]
+        fn derivative(self, x: T, _y: T) -> T {
+            let bx = self.beta * x;
+            let s = Sigmoid.apply(bx);
+            if bx > self.threshold {
+                T::ONE
+            } else {
+                s
+            }
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::super::{self as exact, Activation};
+        use super::*;
+
+        /// Largest deviation of `fast` from the exact `f32` activation over
+        /// a grid, relative to max(|exact|, 1e-30) for values and to
+        /// max(|exact|, 1) for derivatives. (Against the exact `f32` form,
+        /// not `f64`: both round βx the same way, and that rounding, not the
+        /// approximation, dominates softplus for very negative inputs.)
+        fn compare<F: Activation<f32>, E: Activation<f32>>(fast: F, exact: E, name: &str) {
+            let mut worst_v = 0.0f64;
+            let mut worst_d = 0.0f64;
+            for i in 0..=200_000 {
+                let x = -30.0 + 60.0 * i as f64 / 200_000.0;
+                let xf = x as f32;
+                let ye = exact.apply(xf);
+                let yf = fast.apply(xf);
+                let (ye64, yf64) = (ye as f64, yf as f64);
+                worst_v = worst_v.max((yf64 - ye64).abs() / ye64.abs().max(1e-30));
+                let de = exact.derivative(xf, ye) as f64;
+                let df = fast.derivative(xf, yf) as f64;
+                worst_d = worst_d.max((df - de).abs() / de.abs().max(1.0));
+            }
+            assert!(worst_v < 1e-6, "{name}: value error {worst_v:e}");
+            assert!(worst_d < 2e-6, "{name}: derivative error {worst_d:e}");
+        }
+
+        #[test]
+        fn fast_activations_stay_within_their_documented_error() {
+            compare(Sigmoid, exact::Sigmoid, "sigmoid");
+            compare(Tanh, exact::Tanh, "tanh");
+            compare(Elu { alpha: 1.5f32 }, exact::Elu { alpha: 1.5f32 }, "elu");
+            let sp = |b: f32, t: f32| {
+                (
+                    Softplus {
+                        beta: b,
+                        threshold: t,
+                    },
+                    exact::Softplus {
+                        beta: b,
+                        threshold: t,
+                    },
+                )
+            };
+            let (f, e) = sp(1.0, 20.0);
+            compare(f, e, "softplus");
+            let (f, e) = sp(2.5, 10.0);
+            compare(f, e, "softplus(2.5, 10)");
+        }
+
+        #[test]
+        fn f64_fast_activations_are_exact() {
+            for &x in &[-40.0f64, -2.5, -1e-9, 0.0, 0.3, 7.0, 45.0] {
+                assert_eq!(Tanh.apply(x), exact::Tanh.apply(x));
+                assert_eq!(
+                    Elu { alpha: 1.0 }.apply(x),
+                    exact::Elu { alpha: 1.0 }.apply(x)
+                );
+            }
+        }
+
+        #[test]
+        fn extreme_inputs_stay_finite() {
+            for &x in &[-1000.0f32, -88.0, 88.0, 1000.0] {
+                assert!(Sigmoid.apply(x).is_finite());
+                assert!(Tanh.apply(x).is_finite());
+                let sp = Softplus {
+                    beta: 1.0,
+                    threshold: 20.0,
+                };
+                assert!(sp.apply(x).is_finite() && sp.apply(x) >= 0.0);
+                assert!(Elu { alpha: 1.0 }.apply(x).is_finite());
+            }
+        }
+    }
+}
+
 /// Applies `f` to a batch: `y[b][j] = f(x[b][j])`.
 #[inline]
 pub fn forward<T: Scalar, A: Activation<T>, const W: usize, const B: usize>(

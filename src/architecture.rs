@@ -127,6 +127,10 @@ pub trait Architecture: Sized + 'static {
     /// Whether the network was declared `#[static_kernels]`, keeping every
     /// product in the allocation-free static regime.
     const STATIC_KERNELS: bool;
+    /// Whether the network was declared `#[fast_math]`, using the
+    /// vectorised approximations of [`crate::fastmath`] for its `f32`
+    /// sigmoid, tanh, softplus and ELU activations.
+    const FAST_MATH: bool = false;
 
     /// `PARAMS` as a type-level number, for buffers sized like the
     /// parameters in generic code (`GenericArray<T, A::ParamLen>`).

@@ -171,7 +171,13 @@ impl<A: Architecture, T: Scalar> Network<A, T> {
         tape: &'t mut Tape<A, T, B>,
     ) -> &'t [A::Output<T>; B] {
         tape.filled = true;
-        A::forward(self.params.as_slice(), input, &mut tape.activations)
+        let params = self.params.as_slice();
+        let acts = &mut tape.activations;
+        crate::simd::dispatch!(
+            A::forward(params, input, acts),
+            crate::simd::featured::forward_avx512::<A, T, B>(params, input, acts),
+            crate::simd::featured::forward_avx2::<A, T, B>(params, input, acts)
+        )
     }
 
     /// Back-propagates `grad_output` (∂loss/∂output for each row) through
@@ -222,13 +228,27 @@ impl<A: Architecture, T: Scalar> Network<A, T> {
         if !tape.filled {
             return Err(Error::EmptyTape { network: A::NAME });
         }
-        A::backward(
-            self.params.as_slice(),
-            &tape.activations,
-            &mut tape.scratch,
-            grad_output,
-            grads.params.as_mut_slice(),
-            grad_input,
+        let params = self.params.as_slice();
+        let (acts, scratch) = (&tape.activations, &mut tape.scratch);
+        let grads = grads.params.as_mut_slice();
+        crate::simd::dispatch!(
+            A::backward(params, acts, scratch, grad_output, grads, grad_input),
+            crate::simd::featured::backward_avx512::<A, T, B>(
+                params,
+                acts,
+                scratch,
+                grad_output,
+                grads,
+                grad_input
+            ),
+            crate::simd::featured::backward_avx2::<A, T, B>(
+                params,
+                acts,
+                scratch,
+                grad_output,
+                grads,
+                grad_input
+            )
         );
         Ok(())
     }
@@ -237,18 +257,19 @@ impl<A: Architecture, T: Scalar> Network<A, T> {
     /// (a few rows of the widest layer per row of the batch).
     #[inline]
     pub fn infer<const B: usize>(&self, input: &[A::Input<T>; B], output: &mut [A::Output<T>; B]) {
-        A::infer(self.params.as_slice(), input, output);
+        let params = self.params.as_slice();
+        crate::simd::dispatch!(
+            A::infer(params, input, output),
+            crate::simd::featured::infer_avx512::<A, T, B>(params, input, output),
+            crate::simd::featured::infer_avx2::<A, T, B>(params, input, output)
+        )
     }
 
     /// Runs one row without a tape and returns its output.
     #[inline]
     pub fn predict(&self, input: &A::Input<T>) -> A::Output<T> {
         let mut out = [zeroed::<A::Output<T>>(); 1];
-        A::infer(
-            self.params.as_slice(),
-            core::array::from_ref(input),
-            &mut out,
-        );
+        self.infer(core::array::from_ref(input), &mut out);
         out[0]
     }
 }

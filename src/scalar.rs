@@ -83,6 +83,16 @@ pub trait Scalar:
     /// The smaller of two values (NaN-ignoring, like `f32::min`).
     fn min(self, other: Self) -> Self;
 
+    /// `tanh` by [`crate::fastmath::tanh`] for `f32`; exact for `f64`.
+    fn fast_tanh(self) -> Self;
+    /// `eˣ` by [`crate::fastmath::exp`] for `f32`; exact for `f64`.
+    fn fast_exp(self) -> Self;
+    /// `eˣ − 1` by [`crate::fastmath::exp_m1`] for `f32`; exact for `f64`.
+    fn fast_exp_m1(self) -> Self;
+    /// `ln(1 + x)`, `x ≥ 0`, by [`crate::fastmath::ln_1p`] for `f32`; exact
+    /// for `f64`.
+    fn fast_ln_1p(self) -> Self;
+
     /// `C ← α·A·B + β·C` on general strided matrices with matrixmultiply.
     ///
     /// `A` is `m × k`, `B` is `k × n`, `C` is `m × n`; `rs*`/`cs*` are row and
@@ -115,7 +125,8 @@ pub trait Scalar:
 
 macro_rules! impl_scalar {
     ($t:ty, $name:literal, $gemm:path, $exp:path, $expm1:path, $log:path, $log1p:path,
-     $tanh:path, $sqrt:path, $fabs:path, $cos:path) => {
+     $tanh:path, $sqrt:path, $fabs:path, $cos:path,
+     fast: $ftanh:path, $fexp:path, $fexpm1:path, $flog1p:path) => {
         impl Scalar for $t {
             const ZERO: Self = 0.0;
             const ONE: Self = 1.0;
@@ -161,6 +172,22 @@ macro_rules! impl_scalar {
             #[inline(always)]
             fn cos(self) -> Self {
                 $cos(self)
+            }
+            #[inline(always)]
+            fn fast_tanh(self) -> Self {
+                $ftanh(self)
+            }
+            #[inline(always)]
+            fn fast_exp(self) -> Self {
+                $fexp(self)
+            }
+            #[inline(always)]
+            fn fast_exp_m1(self) -> Self {
+                $fexpm1(self)
+            }
+            #[inline(always)]
+            fn fast_ln_1p(self) -> Self {
+                $flog1p(self)
             }
             #[inline(always)]
             fn is_finite(self) -> bool {
@@ -212,7 +239,11 @@ impl_scalar!(
     libm::tanhf,
     libm::sqrtf,
     libm::fabsf,
-    libm::cosf
+    libm::cosf,
+    fast: crate::fastmath::tanh,
+    crate::fastmath::exp,
+    crate::fastmath::exp_m1,
+    crate::fastmath::ln_1p
 );
 impl_scalar!(
     f64,
@@ -225,5 +256,10 @@ impl_scalar!(
     libm::tanh,
     libm::sqrt,
     libm::fabs,
-    libm::cos
+    libm::cos,
+    // f64 users chose precision: the exact functions.
+    fast: libm::tanh,
+    libm::exp,
+    libm::expm1,
+    libm::log1p
 );

@@ -15,6 +15,8 @@ struct Ctx<'a> {
     k: &'a TokenStream,
     flat: Flat,
     gemm: bool,
+    /// `#[fast_math]`: approximate transcendental activations.
+    fast: bool,
 }
 
 pub fn expand(k: &TokenStream, vis: &Visibility, name: &Ident, net: &Net) -> TokenStream {
@@ -22,6 +24,7 @@ pub fn expand(k: &TokenStream, vis: &Visibility, name: &Ident, net: &Net) -> Tok
         k,
         flat: Flat::new(net.input, &net.nodes),
         gemm: !net.static_kernels,
+        fast: net.fast_math,
     };
     let arch = format_ident!("{}Arch", name);
     let tape = format_ident!("{}Tape", name);
@@ -34,6 +37,7 @@ pub fn expand(k: &TokenStream, vis: &Visibility, name: &Ident, net: &Net) -> Tok
     let param_len = typenum_uint(k, params);
     let layer_consts = layer_consts(k, &net.nodes);
     let static_kernels = net.static_kernels;
+    let fast_math = net.fast_math;
     // Primitive types by absolute path: a user type named `f32` or `usize`
     // in scope must not change what the generated code means.
     let prim = quote!(#k::__private::core::primitive);
@@ -67,6 +71,7 @@ pub fn expand(k: &TokenStream, vis: &Visibility, name: &Ident, net: &Net) -> Tok
             const PARAMS: #prim::usize = #params;
             const LAYERS: &'static [#k::__private::Layer] = &[#(#layer_consts),*];
             const STATIC_KERNELS: #prim::bool = #static_kernels;
+            const FAST_MATH: #prim::bool = #fast_math;
 
             type ParamLen = #param_len;
             type Input<T: #k::__private::Scalar> = [T; #input];
@@ -76,7 +81,7 @@ pub fn expand(k: &TokenStream, vis: &Visibility, name: &Ident, net: &Net) -> Tok
             type Layers<'a, T: #k::__private::Scalar> = #layers<'a, T>;
             type LayersMut<'a, T: #k::__private::Scalar> = #layers_mut<'a, T>;
 
-            #[inline]
+            #[inline(always)]
             fn forward<'t, T: #k::__private::Scalar, const B: #prim::usize>(
                 params: &[T],
                 input: &[[T; #input]; B],
@@ -93,7 +98,7 @@ pub fn expand(k: &TokenStream, vis: &Visibility, name: &Ident, net: &Net) -> Tok
                 &#out_access
             }
 
-            #[inline]
+            #[inline(always)]
             fn backward<T: #k::__private::Scalar, const B: #prim::usize>(
                 params: &[T],
                 acts: &Self::Activations<T, { B }>,
@@ -105,7 +110,7 @@ pub fn expand(k: &TokenStream, vis: &Visibility, name: &Ident, net: &Net) -> Tok
                 #backward
             }
 
-            #[inline]
+            #[inline(always)]
             fn infer<T: #k::__private::Scalar, const B: #prim::usize>(
                 params: &[T],
                 input: &[[T; #input]; B],
@@ -255,8 +260,16 @@ fn float(v: f64) -> TokenStream {
     }
 }
 
-fn act_expr(k: &TokenStream, act: Act) -> TokenStream {
+fn act_expr(ctx: &Ctx, act: Act) -> TokenStream {
+    let k = ctx.k;
     let m = quote!(#k::__private::activation);
+    // `#[fast_math]`: the vectorised approximations, for the activations
+    // that have them.
+    let fm = if ctx.fast {
+        quote!(#m::fast)
+    } else {
+        m.clone()
+    };
     let s = |v: f64| {
         let v = float(v);
         quote!(<T as #k::__private::Scalar>::from_f64(#v))
@@ -264,12 +277,12 @@ fn act_expr(k: &TokenStream, act: Act) -> TokenStream {
     match act {
         Act::Identity => quote!(#m::Identity),
         Act::BinaryStep => quote!(#m::BinaryStep),
-        Act::Sigmoid => quote!(#m::Sigmoid),
-        Act::Tanh => quote!(#m::Tanh),
+        Act::Sigmoid => quote!(#fm::Sigmoid),
+        Act::Tanh => quote!(#fm::Tanh),
         Act::Relu => quote!(#m::Relu),
         Act::Softplus { beta, threshold } => {
             let (b, t) = (s(beta), s(threshold));
-            quote!(#m::Softplus { beta: #b, threshold: #t })
+            quote!(#fm::Softplus { beta: #b, threshold: #t })
         }
         Act::LeakyRelu { slope } => {
             let v = s(slope);
@@ -277,7 +290,7 @@ fn act_expr(k: &TokenStream, act: Act) -> TokenStream {
         }
         Act::Elu { alpha } => {
             let v = s(alpha);
-            quote!(#m::Elu { alpha: #v })
+            quote!(#fm::Elu { alpha: #v })
         }
     }
 }
@@ -389,7 +402,7 @@ fn forward_body(ctx: &Ctx) -> TokenStream {
             }
             Op::Act { from, to, act } => {
                 let (x, y) = (v(*from), v(*to));
-                let f = act_expr(k, *act);
+                let f = act_expr(ctx, *act);
                 quote!(#k::__private::activation::forward(#f, &#x, &mut #y);)
             }
             Op::ResidualBegin { .. } => quote!(),
@@ -427,7 +440,7 @@ fn backward_body(ctx: &Ctx) -> (TokenStream, Vec<usize>) {
         match op {
             Op::Act { from, to, act } => {
                 let (x, y, gc) = (a(*from), a(*to), g(c));
-                let f = act_expr(k, *act);
+                let f = act_expr(ctx, *act);
                 code.push(quote!(
                     #k::__private::activation::backward_in_place(#f, &#x, &#y, &mut #gc);
                 ));
@@ -558,7 +571,7 @@ fn infer_body(ctx: &Ctx) -> TokenStream {
                 cur = dst;
             }
             Op::Act { to, act, .. } => {
-                let f = act_expr(k, *act);
+                let f = act_expr(ctx, *act);
                 let owned = matches!(cur, Place::Buf(_)) && !stack.contains(&cur);
                 if owned {
                     let x = place(cur);
@@ -747,6 +760,7 @@ mod tests {
             k: &k,
             flat: Flat::new(4, &nodes),
             gemm: true,
+            fast: false,
         };
         let (code, widths) = backward_body(&ctx);
         assert_eq!(widths, vec![2, 8]);

@@ -85,6 +85,7 @@ pub struct Net {
     pub params: usize,
     pub nodes: Vec<Node>,
     pub static_kernels: bool,
+    pub fast_math: bool,
     pub docs: Vec<syn::Attribute>,
     pub lint_attrs: Vec<syn::Attribute>,
 }
@@ -95,7 +96,7 @@ const MAX_WIDTH: u64 = 1 << 24;
 
 pub fn validate(decl: &NetDecl, errors: &mut Errors) -> Option<Net> {
     let before = errors.list.len();
-    let (static_kernels, docs, lint_attrs) = attributes(&decl.attrs, errors);
+    let (switches, docs, lint_attrs) = attributes(&decl.attrs, errors);
 
     let input = header_width(&decl.input, "input", errors);
     let output = header_width(&decl.output, "output", errors);
@@ -136,41 +137,60 @@ pub fn validate(decl: &NetDecl, errors: &mut Errors) -> Option<Net> {
         output: output?,
         params,
         nodes,
-        static_kernels,
+        static_kernels: switches.static_kernels,
+        fast_math: switches.fast_math,
         docs,
         lint_attrs,
     })
 }
 
+/// The switches a declaration can set with attributes.
+#[derive(Default)]
+struct Switches {
+    /// `#[static_kernels]`: never use matrixmultiply.
+    static_kernels: bool,
+    /// `#[fast_math]`: vectorised approximations of the transcendental
+    /// activations (in `f32`).
+    fast_math: bool,
+}
+
 /// Sorts the attributes of a declaration: doc comments and lint levels go
-/// onto the generated items, `#[static_kernels]` is a switch.
+/// onto the generated items, `#[static_kernels]` and `#[fast_math]` are
+/// switches.
 fn attributes(
     attrs: &[syn::Attribute],
     errors: &mut Errors,
-) -> (bool, Vec<syn::Attribute>, Vec<syn::Attribute>) {
-    let mut static_kernels = false;
+) -> (Switches, Vec<syn::Attribute>, Vec<syn::Attribute>) {
+    let mut switches = Switches::default();
     let mut docs = Vec::new();
     let mut lint_attrs = Vec::new();
     for attr in attrs {
         let path = attr.path();
+        let switch = if path.is_ident("static_kernels") {
+            Some(("static_kernels", &mut switches.static_kernels))
+        } else if path.is_ident("fast_math") {
+            Some(("fast_math", &mut switches.fast_math))
+        } else {
+            None
+        };
         if path.is_ident("doc") {
             docs.push(attr.clone());
-        } else if path.is_ident("static_kernels") {
+        } else if let Some((name, flag)) = switch {
             match &attr.meta {
                 Meta::Path(_) => {}
                 Meta::List(list) => errors.push(
                     list.delimiter.span().join(),
-                    "`#[static_kernels]` takes no arguments; write `#[static_kernels]` alone",
+                    format!("`#[{name}]` takes no arguments; write `#[{name}]` alone"),
                 ),
                 Meta::NameValue(nv) => errors.push_spanned(
                     {
                         let (eq, value) = (&nv.eq_token, &nv.value);
                         quote::quote!(#eq #value)
                     },
-                    "`#[static_kernels]` takes no value; write `#[static_kernels]` alone",
+                    format!("`#[{name}]` takes no value; write `#[{name}]` alone"),
                 ),
             }
-            static_kernels = true;
+            *flag = true;
         } else if ["allow", "warn", "deny", "forbid", "expect"]
             .iter()
             .any(|l| path.is_ident(l))
@@ -182,12 +202,13 @@ fn attributes(
                 path,
                 format!(
                     "unsupported attribute `#[{written}]` on a network; allowed are doc \
-                     comments, lint levels such as `#[allow(..)]`, and `#[static_kernels]`"
+                     comments, lint levels such as `#[allow(..)]`, `#[static_kernels]` and \
+                     `#[fast_math]`"
                 ),
             );
         }
     }
-    (static_kernels, docs, lint_attrs)
+    (switches, docs, lint_attrs)
 }
 
 /// Checks the input or output width of the header.

@@ -138,6 +138,7 @@ impl<T: Scalar, N: ArrayLength> Optimizer<T, N> for Adagrad<T, N> {
         self.step
     }
 
+    #[inline(always)]
     fn update(&mut self, params: &mut GenericArray<T, N>, grads: &GenericArray<T, N>, lr: f64) {
         let c = &self.config;
         self.step += 1;

@@ -145,6 +145,7 @@ impl<T: Scalar, N: ArrayLength> AdamMoments<T, N> {
     /// Step number `t` (counting from 1) at learning rate `lr`: updates the
     /// moments and the parameters. The coefficients are computed in `f64`
     /// as PyTorch computes them in Python, then rounded to `T` once.
+    #[inline(always)]
     pub(super) fn update(
         &mut self,
         h: &AdamHyper,
@@ -165,31 +166,75 @@ impl<T: Scalar, N: ArrayLength> AdamMoments<T, N> {
         let eps = T::from_f64(h.eps);
         let wd = T::from_f64(h.weight_decay);
         let shrink = T::from_f64(1.0 - lr * h.weight_decay);
+        let k = AdamStep {
+            neg_step_size,
+            bc2_sqrt,
+            one_minus_beta1,
+            one_minus_beta2,
+            beta2,
+            eps,
+            wd,
+            shrink,
+        };
         let decay = h.weight_decay != 0.0;
-        let moments = self
+        // One loop per combination of switches, each without branches
+        // inside, so that every one vectorises.
+        match (decay, h.decoupled, h.amsgrad) {
+            (false, _, false) => k.run::<false, false, false, N>(self, params, grads),
+            (false, _, true) => k.run::<false, false, true, N>(self, params, grads),
+            (true, false, false) => k.run::<true, false, false, N>(self, params, grads),
+            (true, false, true) => k.run::<true, false, true, N>(self, params, grads),
+            (true, true, false) => k.run::<true, true, false, N>(self, params, grads),
+            (true, true, true) => k.run::<true, true, true, N>(self, params, grads),
+        }
+    }
+}
+
+/// The scalars of one Adam step.
+struct AdamStep<T> {
+    neg_step_size: T,
+    bc2_sqrt: T,
+    one_minus_beta1: T,
+    one_minus_beta2: T,
+    beta2: T,
+    eps: T,
+    wd: T,
+    shrink: T,
+}
+
+impl<T: Scalar> AdamStep<T> {
+    /// PyTorch's update with the switches fixed at compile time.
+    #[inline(always)]
+    fn run<const DECAY: bool, const DECOUPLED: bool, const AMSGRAD: bool, N: ArrayLength>(
+        &self,
+        state: &mut AdamMoments<T, N>,
+        params: &mut GenericArray<T, N>,
+        grads: &GenericArray<T, N>,
+    ) {
+        let moments = state
             .exp_avg
             .iter_mut()
-            .zip(self.exp_avg_sq.iter_mut())
-            .zip(self.max_exp_avg_sq.iter_mut());
+            .zip(state.exp_avg_sq.iter_mut())
+            .zip(state.max_exp_avg_sq.iter_mut());
         for ((p, g), ((m, v), v_max)) in params.iter_mut().zip(grads.iter()).zip(moments) {
             let mut g = *g;
-            if decay {
-                if h.decoupled {
-                    *p *= shrink;
+            if DECAY {
+                if DECOUPLED {
+                    *p *= self.shrink;
                 } else {
-                    g += wd * *p;
+                    g += self.wd * *p;
                 }
             }
-            *m = lerp(*m, g, one_minus_beta1);
-            *v = *v * beta2 + one_minus_beta2 * g * g;
-            let second = if h.amsgrad {
+            *m = lerp(*m, g, self.one_minus_beta1);
+            *v = *v * self.beta2 + self.one_minus_beta2 * g * g;
+            let second = if AMSGRAD {
                 *v_max = v_max.max(*v);
                 *v_max
             } else {
                 *v
             };
-            let denom = second.sqrt() / bc2_sqrt + eps;
-            *p += neg_step_size * *m / denom;
+            let denom = second.sqrt() / self.bc2_sqrt + self.eps;
+            *p += self.neg_step_size * *m / denom;
         }
     }
 }
@@ -248,6 +293,7 @@ impl<T: Scalar, N: ArrayLength> Optimizer<T, N> for Adam<T, N> {
         self.step
     }
 
+    #[inline(always)]
     fn update(&mut self, params: &mut GenericArray<T, N>, grads: &GenericArray<T, N>, lr: f64) {
         self.step += 1;
         let hyper = self.config.hyper();

@@ -120,6 +120,7 @@ impl<T: Scalar, N: ArrayLength> Optimizer<T, N> for AdamW<T, N> {
         self.step
     }
 
+    #[inline(always)]
     fn update(&mut self, params: &mut GenericArray<T, N>, grads: &GenericArray<T, N>, lr: f64) {
         self.step += 1;
         let hyper = self.config.hyper();

@@ -46,7 +46,7 @@ use crate::{Error, Network, Scalar};
 use generic_array::{ArrayLength, GenericArray};
 
 /// An optimizer over `N` parameters of type `T`.
-pub trait Optimizer<T: Scalar, N: ArrayLength> {
+pub trait Optimizer<T: Scalar, N: ArrayLength>: Sized {
     /// The configured learning rate (before any schedule).
     fn lr(&self) -> f64;
 
@@ -87,22 +87,48 @@ pub trait Optimizer<T: Scalar, N: ArrayLength> {
         grads: &Network<A, T>,
         lr: f64,
     ) -> Result<(), Error> {
-        check_finite(grads.params(), self.steps() + 1)?;
-        self.update(net.param_array_mut(), grads.param_array(), lr);
-        Ok(())
+        let (params, grads) = (net.param_array_mut(), grads.param_array());
+        crate::simd::dispatch!(
+            checked_update(self, params, grads, lr),
+            crate::simd::featured::optimizer_step_avx512(self, params, grads, lr),
+            crate::simd::featured::optimizer_step_avx2(self, params, grads, lr)
+        )
     }
 }
 
+/// The finiteness check and the update, inlined into whichever
+/// instruction-set variant runs them.
+#[inline(always)]
+pub(crate) fn checked_update<T: Scalar, N: ArrayLength, O: Optimizer<T, N>>(
+    opt: &mut O,
+    params: &mut GenericArray<T, N>,
+    grads: &GenericArray<T, N>,
+    lr: f64,
+) -> Result<(), Error> {
+    check_finite(grads.as_slice(), opt.steps() + 1)?;
+    opt.update(params, grads, lr);
+    Ok(())
+}
+
 /// `Err(NonFiniteGradient)` naming the first non-finite gradient.
-#[inline]
+#[inline(always)]
 pub(crate) fn check_finite<T: Scalar>(grads: &[T], step: u64) -> Result<(), Error> {
-    // Summing is cheaper than a branch per element and is finite exactly
-    // when every term is (barring overflow, which the slow path re-checks).
-    let mut sum = T::ZERO;
-    for g in grads {
-        sum += *g * T::ZERO;
+    // g·0 is 0 for every finite g and NaN otherwise, so a sum of them is
+    // finite exactly when every gradient is (a sum of zeros cannot
+    // overflow). Sixteen independent sums keep the loop vectorised: one
+    // running sum would be a chain of dependent additions.
+    const LANES: usize = 16;
+    let mut acc = [T::ZERO; LANES];
+    let (chunks, rest) = grads.as_chunks::<LANES>();
+    for chunk in chunks {
+        for (a, g) in acc.iter_mut().zip(chunk) {
+            *a += *g * T::ZERO;
+        }
     }
-    if sum.is_finite() {
+    for (a, g) in acc.iter_mut().zip(rest) {
+        *a += *g * T::ZERO;
+    }
+    if acc.iter().fold(T::ZERO, |s, a| s + *a).is_finite() {
         return Ok(());
     }
     match grads.iter().position(|g| !g.is_finite()) {
@@ -195,5 +221,19 @@ mod tests {
             other => panic!("unexpected {other:?}"),
         }
         assert!(check_finite(&[f32::NEG_INFINITY], 1).is_err());
+        // Past the first chunk of lanes, and in the remainder.
+        let mut long = [0.5f32; 37];
+        assert_eq!(check_finite(&long, 1), Ok(()));
+        long[20] = f32::INFINITY;
+        assert!(matches!(
+            check_finite(&long, 1),
+            Err(Error::NonFiniteGradient { index: 20, .. })
+        ));
+        long[20] = 0.0;
+        long[36] = f32::NAN;
+        assert!(matches!(
+            check_finite(&long, 1),
+            Err(Error::NonFiniteGradient { index: 36, .. })
+        ));
     }
 }

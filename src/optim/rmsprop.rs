@@ -150,6 +150,7 @@ impl<T: Scalar, N: ArrayLength> Optimizer<T, N> for RmsProp<T, N> {
         self.step
     }
 
+    #[inline(always)]
     fn update(&mut self, params: &mut GenericArray<T, N>, grads: &GenericArray<T, N>, lr: f64) {
         let c = &self.config;
         let neg_lr = T::from_f64(-lr);

@@ -123,6 +123,41 @@ impl<T: Scalar, N: ArrayLength> Sgd<T, N> {
     }
 }
 
+/// The scalars of one SGD step.
+struct SgdStep<T> {
+    lr: T,
+    wd: T,
+    mu: T,
+    one_minus_damp: T,
+}
+
+impl<T: Scalar> SgdStep<T> {
+    /// PyTorch's update with the switches fixed at compile time.
+    #[inline(always)]
+    fn run<const WD: bool, const MOMENTUM: bool, const NESTEROV: bool, const FIRST: bool>(
+        &self,
+        params: &mut [T],
+        grads: &[T],
+        bufs: &mut [T],
+    ) {
+        for ((p, g), b) in params.iter_mut().zip(grads).zip(bufs) {
+            let mut d = *g;
+            if WD {
+                d += self.wd * *p;
+            }
+            if MOMENTUM {
+                *b = if FIRST {
+                    d
+                } else {
+                    self.mu * *b + self.one_minus_damp * d
+                };
+                d = if NESTEROV { d + self.mu * *b } else { *b };
+            }
+            *p -= self.lr * d;
+        }
+    }
+}
+
 // SAFETY: every field is zero-valid: f64 and bool in the config, u64, and a
 // GenericArray of scalars.
 unsafe impl<T: Scalar, N: ArrayLength> crate::Zeroable for Sgd<T, N> {}
@@ -136,28 +171,43 @@ impl<T: Scalar, N: ArrayLength> Optimizer<T, N> for Sgd<T, N> {
         self.step
     }
 
+    #[inline(always)]
     fn update(&mut self, params: &mut GenericArray<T, N>, grads: &GenericArray<T, N>, lr: f64) {
         let c = &self.config;
-        let lr = T::from_f64(lr);
-        let wd = T::from_f64(c.weight_decay);
-        let mu = T::from_f64(c.momentum);
-        let one_minus_damp = T::from_f64(1.0 - c.dampening);
-        let first = self.step == 0;
-        let bufs = self.momentum_buffer.iter_mut();
-        for ((p, g), b) in params.iter_mut().zip(grads.iter()).zip(bufs) {
-            let mut d = *g;
-            if c.weight_decay != 0.0 {
-                d += wd * *p;
-            }
-            if c.momentum != 0.0 {
-                *b = if first {
-                    d
+        let k = SgdStep {
+            lr: T::from_f64(lr),
+            wd: T::from_f64(c.weight_decay),
+            mu: T::from_f64(c.momentum),
+            one_minus_damp: T::from_f64(1.0 - c.dampening),
+        };
+        let (p, g, b) = (
+            params.as_mut_slice(),
+            grads.as_slice(),
+            self.momentum_buffer.as_mut_slice(),
+        );
+        // One loop per combination of switches, each without branches
+        // inside, so that every one vectorises.
+        match (
+            c.weight_decay != 0.0,
+            c.momentum != 0.0,
+            c.nesterov,
+            self.step == 0,
+        ) {
+            (wd, false, _, _) => {
+                if wd {
+                    k.run::<true, false, false, false>(p, g, b)
                 } else {
-                    mu * *b + one_minus_damp * d
-                };
-                d = if c.nesterov { d + mu * *b } else { *b };
+                    k.run::<false, false, false, false>(p, g, b)
+                }
             }
-            *p -= lr * d;
+            (false, true, false, false) => k.run::<false, true, false, false>(p, g, b),
+            (false, true, false, true) => k.run::<false, true, false, true>(p, g, b),
+            (false, true, true, false) => k.run::<false, true, true, false>(p, g, b),
+            (false, true, true, true) => k.run::<false, true, true, true>(p, g, b),
+            (true, true, false, false) => k.run::<true, true, false, false>(p, g, b),
+            (true, true, false, true) => k.run::<true, true, false, true>(p, g, b),
+            (true, true, true, false) => k.run::<true, true, true, false>(p, g, b),
+            (true, true, true, true) => k.run::<true, true, true, true>(p, g, b),
         }
         self.step += 1;
     }
