@@ -41,7 +41,12 @@ pub fn forward<T: Scalar, const IN: usize, const OUT: usize, const B: usize>(
         forward_block::<T, IN, OUT, ROWS>(xb, w, &init, yb);
     }
     for (xr, yr) in x_rest.iter().zip(y_rest.iter_mut()) {
-        forward_block::<T, IN, OUT, 1>(core::array::from_ref(xr), w, &init, core::array::from_mut(yr));
+        forward_block::<T, IN, OUT, 1>(
+            core::array::from_ref(xr),
+            w,
+            &init,
+            core::array::from_mut(yr),
+        );
     }
 }
 
@@ -67,7 +72,10 @@ fn forward_block<T: Scalar, const IN: usize, const OUT: usize, const R: usize>(
 
 /// `db += Σ_b dy[b]`
 #[inline(always)]
-pub fn bias_grad<T: Scalar, const OUT: usize, const B: usize>(dy: &[[T; OUT]; B], db: &mut [T; OUT]) {
+pub fn bias_grad<T: Scalar, const OUT: usize, const B: usize>(
+    dy: &[[T; OUT]; B],
+    db: &mut [T; OUT],
+) {
     for row in dy {
         for (d, g) in db.iter_mut().zip(row.iter()) {
             *d += *g;
@@ -91,7 +99,11 @@ pub fn weight_grad<T: Scalar, const IN: usize, const OUT: usize, const B: usize>
         weight_grad_block::<T, IN, OUT, ROWS>(xb, gb, dw);
     }
     for (xr, gr) in x_rest.iter().zip(g_rest.iter()) {
-        weight_grad_block::<T, IN, OUT, 1>(core::array::from_ref(xr), core::array::from_ref(gr), dw);
+        weight_grad_block::<T, IN, OUT, 1>(
+            core::array::from_ref(xr),
+            core::array::from_ref(gr),
+            dw,
+        );
     }
 }
 
@@ -142,7 +154,7 @@ fn dot<T: Scalar, const N: usize>(a: &[T; N], b: &[T; N]) -> T {
     let mut width = LANES / 2;
     while width > 0 {
         for l in 0..width {
-            acc[l] = acc[l] + acc[l + width];
+            acc[l] += acc[l + width];
         }
         width /= 2;
     }
@@ -172,7 +184,9 @@ mod tests {
         let mut s = seed;
         core::array::from_fn(|_| {
             core::array::from_fn(|_| {
-                s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                s = s
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
                 (s >> 11) as f64 / (1u64 << 53) as f64 - 0.5
             })
         })
@@ -194,7 +208,10 @@ mod tests {
         let dy = fill::<7, 37>(4);
         let mut y = [[0.0; 37]; 7];
         forward(&x, &w, Some(&bias), &mut y);
-        close(y.as_flattened(), naive_forward(&x, &w, &bias).as_flattened());
+        close(
+            y.as_flattened(),
+            naive_forward(&x, &w, &bias).as_flattened(),
+        );
 
         let mut dw = fill::<19, 37>(5);
         let start = dw;
