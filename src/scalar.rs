@@ -163,11 +163,24 @@ macro_rules! impl_scalar {
             }
             #[inline(always)]
             fn sqrt(self) -> Self {
-                $sqrt(self)
+                // With std, the compiler's own square root: one instruction
+                // that vectorises. libm's is correctly rounded too (IEEE
+                // requires it of both), so results are the same, but its
+                // scalar intrinsic would stop loops from vectorising.
+                #[cfg(feature = "std")]
+                {
+                    <$t>::sqrt(self)
+                }
+                #[cfg(not(feature = "std"))]
+                {
+                    $sqrt(self)
+                }
             }
             #[inline(always)]
             fn abs(self) -> Self {
-                $fabs(self)
+                // Clearing the sign bit: exact, in core, and vectorisable.
+                let _ = $fabs;
+                <$t>::from_bits(self.to_bits() & !(1 << (core::mem::size_of::<$t>() * 8 - 1)))
             }
             #[inline(always)]
             fn cos(self) -> Self {
