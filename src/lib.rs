@@ -63,6 +63,7 @@ pub mod clip;
 mod error;
 pub mod fastmath;
 pub mod init;
+pub mod io;
 pub mod kernels;
 pub mod loss;
 mod network;

@@ -15,6 +15,7 @@ mod fallback;
 mod ir;
 mod parse;
 mod validate;
+mod weights;
 
 /// Implementation of `staticnet::network!`; input is `$crate; declarations`.
 #[doc(hidden)]
@@ -37,4 +38,12 @@ pub fn network_impl(input: TokenStream) -> TokenStream {
         }
     }
     out.into()
+}
+
+/// Implementation of `staticnet::network_with_weights!`; input is `$crate;
+/// declarations`, each with `#[weights = "file.safetensors"]`.
+#[doc(hidden)]
+#[proc_macro]
+pub fn network_with_weights_impl(input: TokenStream) -> TokenStream {
+    weights::network_with_weights(input.into()).into()
 }

@@ -2,7 +2,9 @@
 //!
 //! This crate depends on staticnet with `default-features = false`, declares
 //! a network with residual blocks and most activations, and runs inference,
-//! a forward and a backward pass on it in [`staticnet_no_std_check`]. The
+//! a forward and a backward pass on it in [`staticnet_no_std_check`]; it
+//! also runs W1 with weights baked in at compile time from a safetensors
+//! file (the `baked` module). The
 //! binary in `main.rs` links it into an executable with no `std`, no `alloc`
 //! and no global allocator, defines the only `#[panic_handler]`, and exits
 //! with the function's result; scripts/check_no_std.sh builds and runs it.
@@ -21,6 +23,8 @@
 #![no_std]
 
 use staticnet::{Error, Scalar};
+
+mod baked;
 
 staticnet::network! {
     /// A small controller that exercises every kind of step the macro
@@ -66,6 +70,8 @@ pub enum Failure {
     StaticNotZero = 8,
     /// A parameter gradient disagreed with a central finite difference.
     GradientWrong = 9,
+    /// The baked-in W1 did not give PyTorch's outputs.
+    BakedDiffers = 10,
 }
 
 /// A zero network placed in a `static`, as firmware would.
@@ -83,6 +89,9 @@ pub extern "C" fn staticnet_no_std_check() -> i32 {
     }
     if let Err(f) = gradients_match_finite_differences() {
         return 100 + f as i32;
+    }
+    if let Err(f) = baked::check() {
+        return f as i32;
     }
     0
 }
