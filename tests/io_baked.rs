@@ -110,29 +110,6 @@ fn half_precision_files_are_rounded_values_of_the_same_weights() {
     }
 }
 
-#[test]
-fn the_macro_reads_with_the_same_code_as_the_runtime() {
-    // The macro crate cannot depend on the runtime crate, so it compiles
-    // identical copies of the safetensors reader; they must stay equal.
-    let pairs = [
-        (
-            include_str!("../src/io/safetensors/format/json.rs"),
-            include_str!("../macros/src/weights/format/json.rs"),
-        ),
-        (
-            include_str!("../src/io/safetensors/format/header.rs"),
-            include_str!("../macros/src/weights/format/header.rs"),
-        ),
-        (
-            include_str!("../src/io/safetensors/format/dtype.rs"),
-            include_str!("../macros/src/weights/format/dtype.rs"),
-        ),
-    ];
-    for (i, (runtime, macros)) in pairs.iter().enumerate() {
-        assert!(runtime == macros, "copy {i} of the reader differs");
-    }
-}
-
 /// The generated constants name nothing of the caller's scope: the crate
 /// under another name, next to items shadowing `core` and the prelude,
 /// with unsafe code forbidden.

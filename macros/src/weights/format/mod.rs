@@ -1,11 +1,4 @@
-//! The safetensors container, read without any dependency.
-//!
-//! `json.rs`, `header.rs` and `dtype.rs` are identical copies of the
-//! runtime crate's `src/io/safetensors/format/`: this crate cannot depend
-//! on the runtime crate (the runtime depends on it), and a test in the
-//! runtime crate keeps the copies equal. The macro uses only part of them.
-#![allow(dead_code)]
+//! The safetensors container, read the same way the runtime reads it (the
+//! shared `staticnet-format` crate). The macro uses only part of it.
 
-pub mod dtype;
-pub mod header;
-pub mod json;
+pub use staticnet_format::{dtype, header};

@@ -1,9 +1,8 @@
-//! The safetensors container, read without any dependency.
-//!
-//! These three files are also compiled into the macro crate (which reads
-//! weights at compile time and cannot depend on this crate), as identical
-//! copies under `macros/src/weights/format/`; a test keeps the copies equal.
+//! The safetensors container, read without any dependency (the
+//! `staticnet-format` crate, shared with the macro crate so that run-time
+//! loading and compile-time baking read a file the same way).
 
-pub mod dtype;
-pub mod header;
-pub mod json;
+pub use staticnet_format::{dtype, header};
+
+#[cfg(test)]
+pub use staticnet_format::json;
