@@ -53,6 +53,9 @@
 //! - `std` (default): heap constructors, and the matrixmultiply regime for
 //!   large products (see [`kernels`]). Without it the crate is `no_std` and
 //!   needs no allocator.
+//! - `safetensors`: load and save parameters as safetensors with PyTorch's
+//!   names and layout (`io::safetensors`).
+//! - `serde`: checkpoints in serde's data model (`io::serde::Checkpoint`).
 #![cfg_attr(not(any(feature = "std", test)), no_std)]
 #![warn(missing_docs)]
 #![deny(clippy::undocumented_unsafe_blocks)]

@@ -4,6 +4,7 @@
 //! | --- | --- | --- |
 //! | save and restore parameters on a device, or ship them with [`include_bytes!`] | [`bytes`] | nothing (`no_std`, no allocator) |
 //! | save and resume training: parameters, optimizer state and step count | [`bytes::save_checkpoint`], [`bytes::load_checkpoint`] | nothing |
+//! | save and resume training in any serde format (JSON, …) | `serde::Checkpoint` | feature `serde` |
 //! | exchange weights with PyTorch | `safetensors` module | feature `safetensors` |
 //! | weights compiled into the program as constant data | [`network_with_weights!`](crate::network_with_weights) and [`BakedWeights`] | nothing |
 //!
@@ -16,6 +17,8 @@ pub mod bytes;
 mod fingerprint;
 #[cfg(feature = "safetensors")]
 pub mod safetensors;
+#[cfg(feature = "serde")]
+pub mod serde;
 
 pub use baked::BakedWeights;
 pub use bytes::{CheckpointState, FormatError};
