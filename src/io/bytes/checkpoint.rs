@@ -26,7 +26,7 @@ use super::{
 };
 use crate::architecture::Architecture;
 use crate::optim::{
-    Adagrad, AdagradConfig, Adam, AdamConfig, AdamW, AdamWConfig, Optimizer, RmsProp,
+    Adagrad, AdagradConfig, Adam, AdamConfig, AdamMoments, AdamW, AdamWConfig, Optimizer, RmsProp,
     RmsPropConfig, Sgd, SgdConfig,
 };
 use crate::{Error, Network, Scalar};
@@ -385,6 +385,28 @@ impl<T: Scalar, N: ArrayLength> CheckpointState<T, N> for RmsProp<T, N> {
     }
 }
 
+/// State buffer `i` of Adam and AdamW: first moments, second moments,
+/// then AMSGrad's running maximum.
+fn moment<T: Scalar, N: ArrayLength>(m: &AdamMoments<T, N>, i: usize) -> &GenericArray<T, N> {
+    match i {
+        0 => &m.exp_avg,
+        1 => &m.exp_avg_sq,
+        _ => &m.max_exp_avg_sq,
+    }
+}
+
+/// [`moment`], mutable.
+fn moment_mut<T: Scalar, N: ArrayLength>(
+    m: &mut AdamMoments<T, N>,
+    i: usize,
+) -> &mut GenericArray<T, N> {
+    match i {
+        0 => &mut m.exp_avg,
+        1 => &mut m.exp_avg_sq,
+        _ => &mut m.max_exp_avg_sq,
+    }
+}
+
 /// The hyperparameters shared by Adam and AdamW, as stored.
 fn adam_values(lr: f64, betas: (f64, f64), eps: f64, wd: f64, amsgrad: bool) -> [f64; 6] {
     [lr, betas.0, betas.1, eps, wd, flag_value(amsgrad)]
@@ -419,19 +441,11 @@ impl<T: Scalar, N: ArrayLength> CheckpointState<T, N> for Adam<T, N> {
     }
 
     fn buffer(&self, i: usize) -> &GenericArray<T, N> {
-        match i {
-            0 => &self.moments.exp_avg,
-            1 => &self.moments.exp_avg_sq,
-            _ => &self.moments.max_exp_avg_sq,
-        }
+        moment(&self.moments, i)
     }
 
     fn buffer_mut(&mut self, i: usize) -> &mut GenericArray<T, N> {
-        match i {
-            0 => &mut self.moments.exp_avg,
-            1 => &mut self.moments.exp_avg_sq,
-            _ => &mut self.moments.max_exp_avg_sq,
-        }
+        moment_mut(&mut self.moments, i)
     }
 
     fn restore(&mut self, config: AdamConfig, step: u64) {
@@ -469,19 +483,11 @@ impl<T: Scalar, N: ArrayLength> CheckpointState<T, N> for AdamW<T, N> {
     }
 
     fn buffer(&self, i: usize) -> &GenericArray<T, N> {
-        match i {
-            0 => &self.moments.exp_avg,
-            1 => &self.moments.exp_avg_sq,
-            _ => &self.moments.max_exp_avg_sq,
-        }
+        moment(&self.moments, i)
     }
 
     fn buffer_mut(&mut self, i: usize) -> &mut GenericArray<T, N> {
-        match i {
-            0 => &mut self.moments.exp_avg,
-            1 => &mut self.moments.exp_avg_sq,
-            _ => &mut self.moments.max_exp_avg_sq,
-        }
+        moment_mut(&mut self.moments, i)
     }
 
     fn restore(&mut self, config: AdamWConfig, step: u64) {
