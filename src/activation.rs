@@ -411,7 +411,10 @@ pub mod fast {
 }
 
 /// Applies `f` to a batch: `y[b][j] = f(x[b][j])`.
-#[inline]
+// Always inlined: the generated passes run inside functions compiled
+// with AVX2/AVX-512 enabled (see `crate::simd`); a call left out of line
+// would run with the build's baseline features instead.
+#[inline(always)]
 pub fn forward<T: Scalar, A: Activation<T>, const W: usize, const B: usize>(
     f: A,
     x: &[[T; W]; B],
@@ -425,7 +428,7 @@ pub fn forward<T: Scalar, A: Activation<T>, const W: usize, const B: usize>(
 }
 
 /// Applies `f` in place.
-#[inline]
+#[inline(always)]
 pub fn forward_in_place<T: Scalar, A: Activation<T>, const W: usize, const B: usize>(
     f: A,
     x: &mut [[T; W]; B],
@@ -436,7 +439,7 @@ pub fn forward_in_place<T: Scalar, A: Activation<T>, const W: usize, const B: us
 }
 
 /// Vector-Jacobian product in place: `g[b][j] ← g[b][j] · f'(x[b][j])`.
-#[inline]
+#[inline(always)]
 pub fn backward_in_place<T: Scalar, A: Activation<T>, const W: usize, const B: usize>(
     f: A,
     x: &[[T; W]; B],

@@ -3,7 +3,7 @@
 use crate::Scalar;
 
 /// `y = a + b`
-#[inline]
+#[inline(always)]
 pub fn add_into<T: Scalar, const W: usize, const B: usize>(
     a: &[[T; W]; B],
     b: &[[T; W]; B],
@@ -16,7 +16,7 @@ pub fn add_into<T: Scalar, const W: usize, const B: usize>(
 }
 
 /// `y += a`
-#[inline]
+#[inline(always)]
 pub fn add_in_place<T: Scalar, const W: usize, const B: usize>(
     y: &mut [[T; W]; B],
     a: &[[T; W]; B],

@@ -115,9 +115,10 @@ pub(crate) fn checked_update<T: Scalar, N: ArrayLength, O: Optimizer<T, N>>(
 pub(crate) fn check_finite<T: Scalar>(grads: &[T], step: u64) -> Result<(), Error> {
     // g·0 is 0 for every finite g and NaN otherwise, so a sum of them is
     // finite exactly when every gradient is (a sum of zeros cannot
-    // overflow). Sixteen independent sums keep the loop vectorised: one
-    // running sum would be a chain of dependent additions.
-    const LANES: usize = 16;
+    // overflow). Independent sums keep the loop vectorised (one running
+    // sum would be a chain of dependent additions); 64 of them are four
+    // AVX-512 vectors of f32, enough to hide the latency of an addition.
+    const LANES: usize = 64;
     let mut acc = [T::ZERO; LANES];
     let (chunks, rest) = grads.as_chunks::<LANES>();
     for chunk in chunks {
