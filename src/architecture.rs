@@ -158,9 +158,10 @@ pub trait Architecture: Sized + 'static {
     /// The output recorded by the last [`Architecture::forward`].
     fn output<T: Scalar, const B: usize>(acts: &Self::Activations<T, B>) -> &[Self::Output<T>; B];
 
-    /// Back-propagates `grad_output`, accumulating into `grads` (a buffer
-    /// laid out like `params`) and, when asked, writing the input gradient.
-    fn backward<T: Scalar, const B: usize>(
+    /// Back-propagates `grad_output` into `grads` (a buffer laid out like
+    /// `params`): added to what it holds when `ACCUMULATE`, written over it
+    /// otherwise. When asked, also writes the input gradient.
+    fn backward<T: Scalar, const B: usize, const ACCUMULATE: bool>(
         params: &[T],
         acts: &Self::Activations<T, B>,
         scratch: &mut Self::Gradients<T, B>,

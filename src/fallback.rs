@@ -38,7 +38,7 @@ impl<const I: usize, const O: usize> Architecture for Fallback<I, O> {
         acts
     }
 
-    fn backward<T: Scalar, const B: usize>(
+    fn backward<T: Scalar, const B: usize, const ACCUMULATE: bool>(
         _params: &[T],
         _acts: &[[T; O]; B],
         _scratch: &mut (),

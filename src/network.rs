@@ -198,7 +198,29 @@ impl<A: Architecture, T: Scalar> Network<A, T> {
         grad_output: &[A::Output<T>; B],
         grads: &mut Self,
     ) -> Result<(), Error> {
-        self.backward_impl(tape, grad_output, grads, None)
+        self.backward_impl::<B, true>(tape, grad_output, grads, None)
+    }
+
+    /// [`Network::backward`], writing the gradients over what `grads`
+    /// holds instead of adding to it.
+    ///
+    /// Afterwards `grads` holds exactly this batch's gradients, so it needs
+    /// no [`Network::fill_zero`] first; the weights' gradients are written
+    /// without being read. This is what
+    /// [`train_step`](crate::train::train_step) uses; accumulate with
+    /// [`Network::backward`] to sum gradients over several batches.
+    ///
+    /// # Errors
+    ///
+    /// As [`Network::backward`].
+    #[inline]
+    pub fn backward_overwrite<const B: usize>(
+        &self,
+        tape: &mut Tape<A, T, B>,
+        grad_output: &[A::Output<T>; B],
+        grads: &mut Self,
+    ) -> Result<(), Error> {
+        self.backward_impl::<B, false>(tape, grad_output, grads, None)
     }
 
     /// [`Network::backward`], also writing ∂loss/∂input into `grad_input`.
@@ -214,11 +236,11 @@ impl<A: Architecture, T: Scalar> Network<A, T> {
         grads: &mut Self,
         grad_input: &mut [A::Input<T>; B],
     ) -> Result<(), Error> {
-        self.backward_impl(tape, grad_output, grads, Some(grad_input))
+        self.backward_impl::<B, true>(tape, grad_output, grads, Some(grad_input))
     }
 
     #[inline]
-    fn backward_impl<const B: usize>(
+    fn backward_impl<const B: usize, const ACCUMULATE: bool>(
         &self,
         tape: &mut Tape<A, T, B>,
         grad_output: &[A::Output<T>; B],
@@ -232,8 +254,8 @@ impl<A: Architecture, T: Scalar> Network<A, T> {
         let (acts, scratch) = (&tape.activations, &mut tape.scratch);
         let grads = grads.params.as_mut_slice();
         crate::simd::dispatch!(
-            A::backward(params, acts, scratch, grad_output, grads, grad_input),
-            crate::simd::featured::backward_avx512::<A, T, B>(
+            A::backward::<T, B, ACCUMULATE>(params, acts, scratch, grad_output, grads, grad_input),
+            crate::simd::featured::backward_avx512::<A, T, B, ACCUMULATE>(
                 params,
                 acts,
                 scratch,
@@ -241,7 +263,7 @@ impl<A: Architecture, T: Scalar> Network<A, T> {
                 grads,
                 grad_input
             ),
-            crate::simd::featured::backward_avx2::<A, T, B>(
+            crate::simd::featured::backward_avx2::<A, T, B, ACCUMULATE>(
                 params,
                 acts,
                 scratch,

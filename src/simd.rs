@@ -179,7 +179,12 @@ pub(crate) mod featured {
             }
 
             #[target_feature(enable = $features)]
-            pub(crate) fn $backward<A: Architecture, T: Scalar, const B: usize>(
+            pub(crate) fn $backward<
+                A: Architecture,
+                T: Scalar,
+                const B: usize,
+                const ACCUMULATE: bool,
+            >(
                 params: &[T],
                 acts: &A::Activations<T, B>,
                 scratch: &mut A::Gradients<T, B>,
@@ -187,7 +192,14 @@ pub(crate) mod featured {
                 grads: &mut [T],
                 grad_input: Option<&mut [A::Input<T>; B]>,
             ) {
-                A::backward(params, acts, scratch, grad_output, grads, grad_input)
+                A::backward::<T, B, ACCUMULATE>(
+                    params,
+                    acts,
+                    scratch,
+                    grad_output,
+                    grads,
+                    grad_input,
+                )
             }
 
             #[target_feature(enable = $features)]

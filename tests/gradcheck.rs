@@ -171,8 +171,9 @@ impl<A: Architecture> WithBatch for MatchesFiniteDifferences<'_, A> {
     }
 }
 
-/// Gradients accumulate into whatever the buffer holds, and the input
-/// gradient is overwritten, not accumulated.
+/// Gradients accumulate into whatever the buffer holds (or overwrite it,
+/// with `backward_overwrite`), and the input gradient is overwritten, not
+/// accumulated.
 struct Accumulates<'a, A> {
     case: &'a Case,
     arch: PhantomData<A>,
@@ -233,6 +234,18 @@ impl<A: Architecture> WithBatch for Accumulates<'_, A> {
             flat(&once_input),
             "the input gradient must be overwritten on each call"
         );
+
+        // Overwriting a buffer of NaN (any read of it would show) gives
+        // exactly the gradient accumulated from zero, twice in a row.
+        let mut fresh = Network::<A, f64>::boxed_zeroed();
+        fresh.params_mut().fill(f64::NAN);
+        for _ in 0..2 {
+            calls::backward_overwrite(&net, &mut tape, &r, &mut fresh).map_err(fail)?;
+            prop_assert!(
+                fresh.params() == without_input.params(),
+                "backward_overwrite differs from backward onto zeros"
+            );
+        }
         Ok(())
     }
 }

@@ -17,7 +17,7 @@ use core::cell::Cell;
 use core::marker::PhantomData;
 use proptest::prelude::*;
 use staticnet::architecture::{dense_layers, Architecture};
-use staticnet::kernels::{gemm_dense, static_dense, uses_gemm};
+use staticnet::kernels::{gemm_dense, static_dense, uses_gemm, uses_gemm_forward};
 use staticnet::{Network, Scalar, Tape};
 use std::alloc::{GlobalAlloc, Layout, System};
 use support::cases::{case_at, config, Case, PROPTEST_INPUT, PROPTEST_UPSTREAM};
@@ -174,7 +174,7 @@ impl<N: Architecture, S: Architecture, T: Scalar> WithBatch for RegimesAgree<'_,
             calls::forward(&fixed, &x_fixed, &mut tape_fixed);
         });
         let on_gemm = dense_layers::<N>()
-            .filter(|d| uses_gemm(B, d.inputs, d.outputs, true))
+            .filter(|d| uses_gemm_forward::<T>(B, d.inputs, d.outputs, true))
             .count();
         prop_assert_eq!(allocs_fixed, 0, "#[static_kernels] forward allocated");
         prop_assert_eq!(
@@ -249,12 +249,15 @@ impl<N: Architecture, S: Architecture, T: Scalar> WithBatch for RegimesAgree<'_,
         result_normal.map_err(fail)?;
         result_fixed.map_err(fail)?;
         prop_assert_eq!(allocs_fixed, 0, "#[static_kernels] backward allocated");
+        let on_gemm_backward = dense_layers::<N>()
+            .filter(|d| uses_gemm(B, d.inputs, d.outputs, true))
+            .count();
         prop_assert_eq!(
             allocs_normal > 0,
-            on_gemm > 0,
-            "{} of the products should run on matrixmultiply in backward too; \
-             it made {} allocations",
-            on_gemm,
+            on_gemm_backward > 0,
+            "{} of the layers should run their backward products on \
+             matrixmultiply; it made {} allocations",
+            on_gemm_backward,
             allocs_normal
         );
         let to_f64 = |v: &[T]| v.iter().map(|p| p.to_f64()).collect::<Vec<_>>();
@@ -451,8 +454,8 @@ fn check_kernels<T: Scalar, const B: usize, const IN: usize, const OUT: usize>(
     let bound = sum_bound(B + 1, u, &magnitude);
     let mut dw_static = dw_start;
     let mut dw_gemm = dw_start;
-    static_dense::weight_grad(&x, &dy, &mut dw_static);
-    gemm_dense::weight_grad(&x, &dy, &mut dw_gemm);
+    static_dense::weight_grad::<T, IN, OUT, B, true>(&x, &dy, &mut dw_static);
+    gemm_dense::weight_grad::<T, IN, OUT, B, true>(&x, &dy, &mut dw_gemm);
     check_within("static weight_grad", &flat(&dw_static), &expected, &bound)?;
     check_within("gemm weight_grad", &flat(&dw_gemm), &expected, &bound)?;
     check_within(
@@ -460,6 +463,29 @@ fn check_kernels<T: Scalar, const B: usize, const IN: usize, const OUT: usize>(
         &flat(&dw_static),
         &flat(&dw_gemm),
         &both(&bound),
+    )?;
+
+    // dw = xᵀ·dy, overwriting a buffer of NaN (which must not be read):
+    // exactly what accumulating onto zeros gives.
+    let mut on_zeros_static = [[T::ZERO; OUT]; IN];
+    let mut on_zeros_gemm = [[T::ZERO; OUT]; IN];
+    static_dense::weight_grad::<T, IN, OUT, B, true>(&x, &dy, &mut on_zeros_static);
+    gemm_dense::weight_grad::<T, IN, OUT, B, true>(&x, &dy, &mut on_zeros_gemm);
+    let mut dw_static = [[nan; OUT]; IN];
+    let mut dw_gemm = [[nan; OUT]; IN];
+    static_dense::weight_grad::<T, IN, OUT, B, false>(&x, &dy, &mut dw_static);
+    gemm_dense::weight_grad::<T, IN, OUT, B, false>(&x, &dy, &mut dw_gemm);
+    check_within(
+        "static weight_grad overwriting",
+        &flat(&dw_static),
+        &flat(&on_zeros_static),
+        &vec![0.0; IN * OUT],
+    )?;
+    check_within(
+        "gemm weight_grad overwriting",
+        &flat(&dw_gemm),
+        &flat(&on_zeros_gemm),
+        &vec![0.0; IN * OUT],
     )?;
 
     // dx = dy·Wᵀ: OUT products, overwriting dx.
@@ -490,12 +516,24 @@ fn check_kernels<T: Scalar, const B: usize, const IN: usize, const OUT: usize>(
         }
     }
     let mut db = db_start;
-    static_dense::bias_grad(&dy, &mut db);
+    static_dense::bias_grad::<T, OUT, B, true>(&dy, &mut db);
     check_within(
         "bias_grad",
         &flat(&[db]),
         &expected,
         &sum_bound(B + 1, u, &magnitude),
+    )?;
+
+    // db = Σ_b dy[b], overwriting NaN: what accumulating onto zeros gives.
+    let mut on_zeros = [T::ZERO; OUT];
+    static_dense::bias_grad::<T, OUT, B, true>(&dy, &mut on_zeros);
+    let mut db = [nan; OUT];
+    static_dense::bias_grad::<T, OUT, B, false>(&dy, &mut db);
+    check_within(
+        "bias_grad overwriting",
+        &flat(&[db]),
+        &flat(&[on_zeros]),
+        &[0.0; OUT],
     )
 }
 

@@ -52,6 +52,11 @@ fn a_non_finite_loss_is_refused_and_nothing_changes() {
         .unwrap();
     }
     let (net_before, opt_before) = (net.clone(), opt.clone());
+    let grads_before = bufs.grads.clone();
+    assert!(
+        grads_before.params().iter().any(|&g| g != 0.0),
+        "the last good step's gradients are kept in the buffer"
+    );
 
     let bad_y = [[f64::NAN, 0.0], [0.0, 1.0]];
     let err = train_step(
@@ -72,8 +77,8 @@ fn a_non_finite_loss_is_refused_and_nothing_changes() {
     assert!(net == net_before, "parameters changed by a refused step");
     assert_eq!(opt, opt_before, "optimizer state changed by a refused step");
     assert!(
-        bufs.grads.params().iter().all(|&g| g == 0.0),
-        "gradients left behind"
+        bufs.grads == grads_before,
+        "a step refused at the loss must not touch the gradients"
     );
     assert!(err.to_string().contains("step 4 refused"), "{err}");
 

@@ -99,7 +99,11 @@ pub fn expand(k: &TokenStream, vis: &Visibility, name: &Ident, net: &Net) -> Tok
             }
 
             #[inline(always)]
-            fn backward<T: #k::__private::Scalar, const B: #prim::usize>(
+            fn backward<
+                T: #k::__private::Scalar,
+                const B: #prim::usize,
+                const ACCUMULATE: #prim::bool,
+            >(
                 params: &[T],
                 acts: &Self::Activations<T, { B }>,
                 scratch: &mut Self::Gradients<T, { B }>,
@@ -466,7 +470,9 @@ fn backward_body(ctx: &Ctx) -> (TokenStream, Vec<usize>) {
                     // caller, and is not computed when not asked for.
                     code.push(quote!({
                         #grads_view
-                        #k::__private::dense_backward::<T, #inputs, #outputs, { B }, #gemm>(
+                        #k::__private::dense_backward::<
+                            T, #inputs, #outputs, { B }, #gemm, ACCUMULATE
+                        >(
                             &#x, #w, &#gc, dw, db, grad_input.as_deref_mut()
                         );
                     }));
@@ -477,7 +483,9 @@ fn backward_body(ctx: &Ctx) -> (TokenStream, Vec<usize>) {
                     let gn = g(n);
                     code.push(quote!({
                         #grads_view
-                        #k::__private::dense_backward::<T, #inputs, #outputs, { B }, #gemm>(
+                        #k::__private::dense_backward::<
+                            T, #inputs, #outputs, { B }, #gemm, ACCUMULATE
+                        >(
                             &#x, #w, &#gc, dw, db,
                             #k::__private::core::option::Option::Some(&mut #gn)
                         );

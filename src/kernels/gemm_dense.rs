@@ -47,16 +47,24 @@ pub fn forward<T: Scalar, const IN: usize, const OUT: usize, const B: usize>(
     }
 }
 
-/// `dw += xᵀ·dy`
+/// `dw += xᵀ·dy` when `ACCUMULATE`, else `dw = xᵀ·dy`.
 #[inline]
-pub fn weight_grad<T: Scalar, const IN: usize, const OUT: usize, const B: usize>(
+pub fn weight_grad<
+    T: Scalar,
+    const IN: usize,
+    const OUT: usize,
+    const B: usize,
+    const ACCUMULATE: bool,
+>(
     x: &[[T; IN]; B],
     dy: &[[T; OUT]; B],
     dw: &mut [[T; OUT]; IN],
 ) {
+    let beta = if ACCUMULATE { T::ONE } else { T::ZERO };
     // SAFETY: xᵀ is IN×B read from x with strides (1, IN): element (i, b) is
     // x[b][i] at offset b·IN + i < B·IN. dy is B×OUT (strides OUT, 1); dw is
-    // IN×OUT (strides OUT, 1) and a unique borrow.
+    // IN×OUT (strides OUT, 1) and a unique borrow; with β = 0 it is only
+    // written.
     unsafe {
         T::gemm(
             IN,
@@ -69,7 +77,7 @@ pub fn weight_grad<T: Scalar, const IN: usize, const OUT: usize, const B: usize>
             dy.as_ptr().cast(),
             OUT as isize,
             1,
-            T::ONE,
+            beta,
             dw.as_mut_ptr().cast(),
             OUT as isize,
             1,

@@ -13,7 +13,8 @@
 //! - [`gemm_dense`] (feature `std`): matrixmultiply's `sgemm`/`dgemm`, with
 //!   strides doing every transpose. It allocates a packing buffer on each
 //!   call, so it is used only for products large enough to pay for it, as
-//!   decided by [`uses_gemm`] from the shape alone.
+//!   decided from the shape alone: [`uses_gemm_forward`] for the forward
+//!   product, [`uses_gemm`] for the backward ones.
 
 pub mod static_dense;
 
@@ -29,7 +30,8 @@ pub const GEMM_MIN_BATCH: usize = 8;
 /// the matrixmultiply regime is used for.
 pub const GEMM_MIN_MACS: usize = 1 << 15;
 
-/// Whether a dense layer of this shape runs on matrixmultiply.
+/// Whether the backward products of a dense layer of this shape run on
+/// matrixmultiply.
 ///
 /// `allow` is `false` for networks declared with `#[static_kernels]`; without
 /// the `std` feature the answer is always `false`. Every argument is known at
@@ -42,11 +44,36 @@ pub const fn uses_gemm(batch: usize, inputs: usize, outputs: usize, allow: bool)
         && batch * inputs * outputs >= GEMM_MIN_MACS
 }
 
+/// Whether the forward product (and inference) of a dense layer of this
+/// shape runs on matrixmultiply: where [`uses_gemm`] says so and the layer
+/// has more than [`STATIC_FORWARD_MAX_OUTPUTS`] outputs. Up to that width
+/// the static kernel keeps two rows' sums in registers and matched or beat
+/// matrixmultiply without allocating (W3, a 784×128 layer at batch 64:
+/// 150 µs against 162 µs); wider layers stream their weights once per two
+/// rows and lose to it.
+#[inline(always)]
+pub const fn uses_gemm_forward<T>(
+    batch: usize,
+    inputs: usize,
+    outputs: usize,
+    allow: bool,
+) -> bool {
+    uses_gemm(batch, inputs, outputs, allow)
+        && outputs * core::mem::size_of::<T>() > STATIC_FORWARD_MAX_OUTPUTS * 4
+}
+
+/// The widest `f32` layer (half as wide in `f64`) whose forward product
+/// stays static at any batch.
+pub const STATIC_FORWARD_MAX_OUTPUTS: usize = 128;
+
 /// Forward pass of a dense layer: `y[b] = x[b]·W + bias`.
 ///
 /// `w` is stored `[in][out]`. `GEMM` allows the matrixmultiply regime (see
-/// [`uses_gemm`]).
-#[inline]
+/// [`uses_gemm_forward`]).
+// Always inlined: the generated passes run inside functions compiled
+// with AVX2/AVX-512 enabled (see `crate::simd`); a call left out of line
+// would run with the build's baseline features instead.
+#[inline(always)]
 pub fn dense_forward<
     T: Scalar,
     const IN: usize,
@@ -60,24 +87,27 @@ pub fn dense_forward<
     y: &mut [[T; OUT]; B],
 ) {
     #[cfg(feature = "std")]
-    if uses_gemm(B, IN, OUT, GEMM) {
+    if uses_gemm_forward::<T>(B, IN, OUT, GEMM) {
         gemm_dense::forward(x, w, bias, y);
         return;
     }
     static_dense::forward(x, w, bias, y);
 }
 
-/// Backward pass of a dense layer, accumulating parameter gradients.
+/// Backward pass of a dense layer.
 ///
-/// Given `dy = ∂L/∂y`: `dw += xᵀ·dy`, `db += Σ_b dy[b]`, and when `dx` is
-/// given, `dx = dy·Wᵀ` (overwritten, not accumulated).
-#[inline]
+/// Given `dy = ∂L/∂y`: `dw += xᵀ·dy` and `db += Σ_b dy[b]` when
+/// `ACCUMULATE` (PyTorch's accumulating gradients), `dw = xᵀ·dy` and
+/// `db = Σ_b dy[b]` otherwise (nothing read, so the buffer needs no reset);
+/// and when `dx` is given, `dx = dy·Wᵀ` (always overwritten).
+#[inline(always)]
 pub fn dense_backward<
     T: Scalar,
     const IN: usize,
     const OUT: usize,
     const B: usize,
     const GEMM: bool,
+    const ACCUMULATE: bool,
 >(
     x: &[[T; IN]; B],
     w: &[[T; OUT]; IN],
@@ -87,17 +117,17 @@ pub fn dense_backward<
     dx: Option<&mut [[T; IN]; B]>,
 ) {
     if let Some(db) = db {
-        static_dense::bias_grad(dy, db);
+        static_dense::bias_grad::<T, OUT, B, ACCUMULATE>(dy, db);
     }
     #[cfg(feature = "std")]
     if uses_gemm(B, IN, OUT, GEMM) {
-        gemm_dense::weight_grad(x, dy, dw);
+        gemm_dense::weight_grad::<T, IN, OUT, B, ACCUMULATE>(x, dy, dw);
         if let Some(dx) = dx {
             gemm_dense::input_grad(w, dy, dx);
         }
         return;
     }
-    static_dense::weight_grad(x, dy, dw);
+    static_dense::weight_grad::<T, IN, OUT, B, ACCUMULATE>(x, dy, dw);
     if let Some(dx) = dx {
         static_dense::input_grad(w, dy, dx);
     }

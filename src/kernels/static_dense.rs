@@ -17,13 +17,23 @@
 
 use crate::Scalar;
 
-/// Rows of the batch processed together.
-pub const ROWS: usize = 4;
+/// Rows of the batch processed together: two rows of a 128-wide layer
+/// keep 16 vectors of sums in registers; four (32 vectors) spilled and ran
+/// the W3 workload 1.7 times slower.
+pub const ROWS: usize = 2;
 
 /// Partial sums of a dot product.
 pub const LANES: usize = 16;
 
 /// `y[b] = x[b]·W + bias` with `W` stored `[in][out]`.
+///
+/// Each row's outputs are summed in [`partial_sums`] independent sums over
+/// the inputs (input `i` goes to sum `i mod K`), which are then added
+/// pairwise and onto the bias. With few outputs one running sum per output
+/// would be a chain of dependent additions, one per input; split, the
+/// chains run side by side. Rows are computed [`ROWS`] at a time so each
+/// row of `W` is loaded once per block. How a row is summed depends only
+/// on the layer's shape, never on the batch or the row's place in it.
 #[inline(always)]
 pub fn forward<T: Scalar, const IN: usize, const OUT: usize, const B: usize>(
     x: &[[T; IN]; B],
@@ -50,7 +60,32 @@ pub fn forward<T: Scalar, const IN: usize, const OUT: usize, const B: usize>(
     }
 }
 
-/// `R` rows at once: every row's outputs accumulate from the same `W[i]`.
+/// Partial sums of a narrow layer's rows (see [`partial_sums`]).
+const NARROW_PARTIAL_SUMS: usize = 4;
+
+/// How many independent sums each output of a row is split into:
+/// [`NARROW_PARTIAL_SUMS`] when a row's outputs fit in two 64-byte vectors
+/// (32 `f32`, 16 `f64`) and there are that many inputs, so that eight
+/// vectors of sums are in flight (an addition's latency times the additions
+/// issued per cycle); one for wider layers, whose outputs already make that
+/// many.
+pub const fn partial_sums<T>(inputs: usize, outputs: usize) -> usize {
+    if outputs * core::mem::size_of::<T>() <= 128 && inputs >= NARROW_PARTIAL_SUMS {
+        NARROW_PARTIAL_SUMS
+    } else {
+        1
+    }
+}
+
+/// `R` rows at once, every row's outputs summed in [`partial_sums`]
+/// partial sums (input `i` into sum `i mod K`), which are then added
+/// pairwise and onto the bias.
+///
+/// The number of sums is a constant of the shape, not a type parameter:
+/// one instantiation serves both classes of layer (every instantiation is
+/// compiled for every layer, batch size and instruction set of every
+/// network), and loops bounded by it kept LLVM vectorising over the
+/// outputs, where arrays sized by it made it gather across the sums.
 #[inline(always)]
 fn forward_block<T: Scalar, const IN: usize, const OUT: usize, const R: usize>(
     x: &[[T; IN]; R],
@@ -58,68 +93,134 @@ fn forward_block<T: Scalar, const IN: usize, const OUT: usize, const R: usize>(
     init: &[T; OUT],
     y: &mut [[T; OUT]; R],
 ) {
-    let mut acc = [*init; R];
-    for (i, wr) in w.iter().enumerate() {
+    let k = partial_sums::<T>(IN, OUT);
+    // Sum `p` of row `r` is `acc[r][p]`; only the first `k` are used.
+    let mut acc = [[[T::ZERO; OUT]; NARROW_PARTIAL_SUMS]; R];
+    let mut i = 0;
+    while i + k <= IN {
         for (a, xr) in acc.iter_mut().zip(x.iter()) {
-            let xi = xr[i];
-            for (av, wv) in a.iter_mut().zip(wr.iter()) {
+            for (p, ap) in a.iter_mut().take(k).enumerate() {
+                let xi = xr[i + p];
+                for (av, wv) in ap.iter_mut().zip(w[i + p].iter()) {
+                    *av += xi * *wv;
+                }
+            }
+        }
+        i += k;
+    }
+    for (a, xr) in acc.iter_mut().zip(x.iter()) {
+        for (p, ap) in a.iter_mut().take(IN - i).enumerate() {
+            let xi = xr[i + p];
+            for (av, wv) in ap.iter_mut().zip(w[i + p].iter()) {
                 *av += xi * *wv;
             }
         }
     }
-    *y = acc;
+    for (a, yr) in acc.iter_mut().zip(y.iter_mut()) {
+        let mut width = k / 2;
+        while width > 0 {
+            for p in 0..width {
+                let (lo, hi) = a.split_at_mut(width);
+                for (l, h) in lo[p].iter_mut().zip(hi[p].iter()) {
+                    *l += *h;
+                }
+            }
+            width /= 2;
+        }
+        for ((yv, b), s) in yr.iter_mut().zip(init.iter()).zip(a[0].iter()) {
+            *yv = *b + *s;
+        }
+    }
 }
 
-/// `db += Σ_b dy[b]`
+/// `db += Σ_b dy[b]` when `ACCUMULATE`, else `db = Σ_b dy[b]`.
 #[inline(always)]
-pub fn bias_grad<T: Scalar, const OUT: usize, const B: usize>(
+pub fn bias_grad<T: Scalar, const OUT: usize, const B: usize, const ACCUMULATE: bool>(
     dy: &[[T; OUT]; B],
     db: &mut [T; OUT],
 ) {
-    for row in dy {
+    let (first, rest) = match dy.split_first() {
+        Some(split) => split,
+        None => {
+            if !ACCUMULATE {
+                *db = [T::ZERO; OUT];
+            }
+            return;
+        }
+    };
+    for (d, g) in db.iter_mut().zip(first.iter()) {
+        *d = if ACCUMULATE { *d + *g } else { *g };
+    }
+    for row in rest {
         for (d, g) in db.iter_mut().zip(row.iter()) {
             *d += *g;
         }
     }
 }
 
-/// `dw += xᵀ·dy`, i.e. `dw[i] += Σ_b x[b][i]·dy[b]`.
+/// `dw += xᵀ·dy`, i.e. `dw[i] += Σ_b x[b][i]·dy[b]` when `ACCUMULATE`;
+/// else `dw = xᵀ·dy`, without reading `dw`.
 ///
 /// Rows are added to each `dw[i]` in batch order (one block of [`ROWS`]
 /// at a time), so the sums are the same at every instruction-set level.
+/// Overwriting starts each sum from the first row's product, which equals
+/// adding it to zero.
 #[inline(always)]
-pub fn weight_grad<T: Scalar, const IN: usize, const OUT: usize, const B: usize>(
+pub fn weight_grad<
+    T: Scalar,
+    const IN: usize,
+    const OUT: usize,
+    const B: usize,
+    const ACCUMULATE: bool,
+>(
     x: &[[T; IN]; B],
     dy: &[[T; OUT]; B],
     dw: &mut [[T; OUT]; IN],
 ) {
+    if B == 0 {
+        if !ACCUMULATE {
+            *dw = [[T::ZERO; OUT]; IN];
+        }
+        return;
+    }
     let (xs, x_rest) = x.as_chunks::<ROWS>();
     let (gs, g_rest) = dy.as_chunks::<ROWS>();
+    let mut overwrite = !ACCUMULATE;
     for (xb, gb) in xs.iter().zip(gs.iter()) {
-        weight_grad_block::<T, IN, OUT, ROWS>(xb, gb, dw);
+        weight_grad_block::<T, IN, OUT, ROWS>(xb, gb, dw, overwrite);
+        overwrite = false;
     }
     for (xr, gr) in x_rest.iter().zip(g_rest.iter()) {
-        weight_grad_block::<T, IN, OUT, 1>(
-            core::array::from_ref(xr),
-            core::array::from_ref(gr),
-            dw,
-        );
+        let (xr, gr) = (core::array::from_ref(xr), core::array::from_ref(gr));
+        weight_grad_block::<T, IN, OUT, 1>(xr, gr, dw, overwrite);
+        overwrite = false;
     }
 }
 
+/// `R` rows of `dw += xᵀ·dy`; with `overwrite`, the first row's products
+/// replace `dw` instead. (A flag rather than a const parameter: each
+/// instantiation is compiled for every layer of every network.)
 #[inline(always)]
 fn weight_grad_block<T: Scalar, const IN: usize, const OUT: usize, const R: usize>(
     x: &[[T; IN]; R],
     dy: &[[T; OUT]; R],
     dw: &mut [[T; OUT]; IN],
+    overwrite: bool,
 ) {
     for (i, dwr) in dw.iter_mut().enumerate() {
-        for (xr, gr) in x.iter().zip(dy.iter()) {
+        for (r, (xr, gr)) in x.iter().zip(dy.iter()).enumerate() {
             let xi = xr[i];
-            for (d, g) in dwr.iter_mut().zip(gr.iter()) {
-                *d += xi * *g;
+            if overwrite && r == 0 {
+                for (d, g) in dwr.iter_mut().zip(gr.iter()) {
+                    *d = xi * *g;
+                }
+            } else {
+                for (d, g) in dwr.iter_mut().zip(gr.iter()) {
+                    *d += xi * *g;
+                }
             }
         }
+        one_row_at_a_time();
     }
 }
 
@@ -133,8 +234,24 @@ pub fn input_grad<T: Scalar, const IN: usize, const OUT: usize, const B: usize>(
     for (gr, dxr) in dy.iter().zip(dx.iter_mut()) {
         for (d, wr) in dxr.iter_mut().zip(w.iter()) {
             *d = dot(gr, wr);
+            one_row_at_a_time();
         }
     }
+}
+
+/// Keeps LLVM from vectorising the enclosing loop across rows.
+///
+/// Compiled for AVX2 or AVX-512, LLVM's generic cost model rates gathers and
+/// scatters as cheap and vectorises a loop over the rows of `W` (each row a
+/// short, fully unrolled loop over the outputs) across rows, with one
+/// gather or scatter per weight: that made the backward pass of a
+/// 8-32-32-4 network 3.5 times slower than the same code compiled for SSE2.
+/// A compiler fence is not an instruction, but no loop containing one is
+/// vectorised, so each row stays one run of vector operations over the
+/// outputs.
+#[inline(always)]
+fn one_row_at_a_time() {
+    core::sync::atomic::compiler_fence(core::sync::atomic::Ordering::SeqCst);
 }
 
 /// `Σ a[o]·b[o]` in [`LANES`] partial sums, added pairwise at the end.
@@ -200,6 +317,69 @@ mod tests {
 
     /// Odd sizes: a partial row block (B = 7), outputs not a multiple of
     /// the vector width, a dot product with a remainder after the lanes.
+    /// Each row through `forward` alone.
+    fn row_by_row<T: Scalar, const IN: usize, const OUT: usize, const B: usize>(
+        x: &[[T; IN]; B],
+        w: &[[T; OUT]; IN],
+        bias: &[T; OUT],
+    ) -> [[T; OUT]; B] {
+        core::array::from_fn(|b| {
+            let mut y = [[T::ZERO; OUT]; 1];
+            forward(core::array::from_ref(&x[b]), w, Some(bias), &mut y);
+            y[0]
+        })
+    }
+
+    fn to_f32<const R: usize, const C: usize>(a: &[[f64; C]; R]) -> [[f32; C]; R] {
+        a.map(|r| r.map(|v| v as f32))
+    }
+
+    /// Every way a row can be computed (partial sums, row blocks, tiles of
+    /// rows and outputs, the remainders of each) gives the row the same
+    /// value, whatever the batch: how a row is summed depends on the shape
+    /// alone. Each shape below takes another path.
+    #[test]
+    fn a_row_gets_the_same_bits_in_any_batch() {
+        fn check<const IN: usize, const OUT: usize, const B: usize>(seed: u64) {
+            let x = fill::<B, IN>(seed);
+            let w = fill::<IN, OUT>(seed + 1);
+            let bias = fill::<1, OUT>(seed + 2)[0];
+            let mut y = [[0.0; OUT]; B];
+            forward(&x, &w, Some(&bias), &mut y);
+            assert_eq!(y, row_by_row(&x, &w, &bias), "f64 {IN}->{OUT} batch {B}");
+            close(
+                y.as_flattened(),
+                naive_forward(&x, &w, &bias).as_flattened(),
+            );
+
+            let (x, w, bias) = (to_f32(&x), to_f32(&w), to_f32(&[bias])[0]);
+            let mut y = [[0.0f32; OUT]; B];
+            forward(&x, &w, Some(&bias), &mut y);
+            assert_eq!(y, row_by_row(&x, &w, &bias), "f32 {IN}->{OUT} batch {B}");
+        }
+        // Few outputs: 4 partial sums, inputs left over after the groups
+        // of 4, blocks of 2 rows and a remaining row.
+        check::<19, 5, 7>(10);
+        // Fewer inputs than partial sums: one running sum.
+        check::<2, 16, 3>(15);
+        // 4 partial sums in f32, one in f64.
+        check::<13, 32, 5>(20);
+        // Wide: one running sum per output.
+        check::<11, 133, 9>(30);
+        check::<7, 256, 16>(40);
+    }
+
+    #[test]
+    fn partial_sums_follow_the_width() {
+        assert_eq!(partial_sums::<f32>(16, 16), 4);
+        assert_eq!(partial_sums::<f32>(8, 32), 4);
+        assert_eq!(partial_sums::<f32>(8, 33), 1);
+        assert_eq!(partial_sums::<f32>(3, 16), 1);
+        assert_eq!(partial_sums::<f64>(16, 16), 4);
+        assert_eq!(partial_sums::<f64>(16, 17), 1);
+        assert_eq!(partial_sums::<f32>(784, 128), 1);
+    }
+
     #[test]
     fn blocked_kernels_match_the_definition() {
         let x = fill::<7, 19>(1);
@@ -215,7 +395,7 @@ mod tests {
 
         let mut dw = fill::<19, 37>(5);
         let start = dw;
-        weight_grad(&x, &dy, &mut dw);
+        weight_grad::<_, 19, 37, 7, true>(&x, &dy, &mut dw);
         for i in 0..19 {
             for o in 0..37 {
                 let want = start[i][o] + (0..7).map(|b| x[b][i] * dy[b][o]).sum::<f64>();

@@ -59,7 +59,9 @@ pub struct StepOptions {
 /// Everything a step needs besides the network and the optimizer: the
 /// gradient buffer, the tape and the loss gradient for a batch of `B`.
 pub struct StepBuffers<A: Architecture, T: Scalar, const B: usize> {
-    /// Parameter gradients (zero between steps).
+    /// Parameter gradients: after a step, that step's gradients (clipped,
+    /// if clipping was asked for). Each step writes them afresh, so they
+    /// never need resetting.
     pub grads: Network<A, T>,
     /// The activation tape.
     pub tape: Tape<A, T, B>,
@@ -97,15 +99,18 @@ unsafe impl<A: Architecture, T: Scalar, const B: usize> crate::Zeroable for Step
 
 /// One training step on the first `rows` rows of a batch; returns the loss.
 ///
-/// Forward, loss and gradient, backward, clipping, update, gradient reset.
+/// Forward, loss and gradient, backward, clipping, update. The backward
+/// pass writes the gradients over the previous step's
+/// ([`Network::backward_overwrite`]), which is PyTorch's forward, backward,
+/// step and `zero_grad` without a separate pass to reset the buffer.
 /// Allocation-free whenever the network's kernels are (see
 /// [`kernels`](crate::kernels)).
 ///
 /// # Errors
 ///
 /// - [`Error::NonFiniteLoss`] or [`Error::NonFiniteGradient`]: the step is
-///   refused; `net` and `opt` are exactly as before, and the gradient buffer
-///   is reset, ready for the next step.
+///   refused; `net` and `opt` are exactly as before. After a refused
+///   gradient, `bufs.grads` holds the offending gradients for inspection.
 /// - Errors of the loss (a class index out of range, `rows` not in
 ///   `1..=B`) or an invalid clipping limit, with nothing changed.
 // Each argument is a separate borrow the caller owns (network, optimizer,
@@ -138,7 +143,7 @@ where
             value: value.to_f64(),
         });
     }
-    net.backward(&mut bufs.tape, &bufs.grad_output, &mut bufs.grads)?;
+    net.backward_overwrite(&mut bufs.tape, &bufs.grad_output, &mut bufs.grads)?;
     match options.clip {
         Some(Clip::Norm { max_norm, norm }) => {
             clip_grad_norm(bufs.grads.params_mut(), max_norm, norm);
@@ -146,7 +151,6 @@ where
         Some(Clip::Value(v)) => clip_grad_value(bufs.grads.params_mut(), v),
         None => {}
     }
-    let result = opt.step_with_lr(net, &bufs.grads, options.lr);
-    bufs.grads.fill_zero();
-    result.map(|()| value)
+    opt.step_with_lr(net, &bufs.grads, options.lr)?;
+    Ok(value)
 }

@@ -49,6 +49,17 @@ pub fn backward<A: Architecture, T: Scalar, const B: usize>(
     net.backward(tape, grad_output, grads)
 }
 
+/// [`Network::backward_overwrite`].
+#[inline(never)]
+pub fn backward_overwrite<A: Architecture, T: Scalar, const B: usize>(
+    net: &Network<A, T>,
+    tape: &mut Tape<A, T, B>,
+    grad_output: &[A::Output<T>; B],
+    grads: &mut Network<A, T>,
+) -> Result<(), Error> {
+    net.backward_overwrite(tape, grad_output, grads)
+}
+
 /// [`Network::backward_with_input_grad`].
 #[inline(never)]
 pub fn backward_with_input_grad<A: Architecture, T: Scalar, const B: usize>(
