@@ -4,7 +4,8 @@ Run from the repository root:  python scripts/bench_torch.py
 (needs the packages in scripts/requirements.txt). Prints one line per
 workload with the median time per call, in the same columns as the Rust
 benches (`cargo bench --bench workloads`), so the two can be compared on
-the same machine.
+the same machine, then the same medians as a markdown table shaped like the
+first columns of the peers table (`cargo bench` in peers/).
 
 Inference runs under torch.inference_mode(); a training step is forward,
 loss, backward, optimizer step and zero_grad, exactly as a PyTorch user
@@ -55,7 +56,7 @@ def fmt(seconds):
     if seconds < 1e-6:
         return f"{seconds * 1e9:.1f} ns"
     if seconds < 1e-3:
-        return f"{seconds * 1e6:.2f} us"
+        return f"{seconds * 1e6:.2f} µs"
     return f"{seconds * 1e3:.3f} ms"
 
 
@@ -104,6 +105,11 @@ def main():
     print(f"PyTorch {torch.__version__}, 1 thread")
     for wid, what, t in rows:
         print(f"{wid}  {what:<22} {fmt(t):>12}")
+    print()
+    print("| workload | PyTorch (1 thread) |")
+    print("| --- | ---: |")
+    for wid, _, t in rows:
+        print(f"| {wid} | {fmt(t)} |")
 
 
 if __name__ == "__main__":
