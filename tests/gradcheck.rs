@@ -13,7 +13,7 @@ use proptest::prelude::*;
 use staticnet::architecture::{dense_layers, Architecture};
 use staticnet::{Error, Network, Tape};
 use support::cases::{case, config, Case};
-use support::{calls, flat, reference, rows, with_batch, zeroed, Tolerance, WithBatch, MAX_BATCH};
+use support::{calls, flat, reference, rows, with_batch, zeroed, Tolerance, WithBatch, BATCHES};
 
 /// The finite-difference step `h`: `∂L/∂θ ≈ (L(θ + h) − L(θ − h)) / 2h`.
 ///
@@ -326,7 +326,7 @@ macro_rules! gradcheck_tests {
 
             #[test]
             fn empty_tape_is_an_error() {
-                for batch in 1..=MAX_BATCH {
+                for batch in BATCHES {
                     with_batch(batch, EmptyTapeIsAnError::<$arch>(PhantomData));
                 }
             }

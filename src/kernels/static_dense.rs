@@ -61,7 +61,7 @@ pub fn forward<T: Scalar, const IN: usize, const OUT: usize, const B: usize>(
 }
 
 /// Partial sums of a narrow layer's rows (see [`partial_sums`]).
-const NARROW_PARTIAL_SUMS: usize = 4;
+pub const NARROW_PARTIAL_SUMS: usize = 4;
 
 /// How many independent sums each output of a row is split into:
 /// [`NARROW_PARTIAL_SUMS`] when a row's outputs fit in two 64-byte vectors

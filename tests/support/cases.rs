@@ -2,8 +2,8 @@
 //! lengths follow the drawn batch size. Everything random is drawn here, so
 //! a failing case shrinks and replays; test bodies draw nothing.
 
-use super::MAX_BATCH;
-use core::ops::{Range, RangeInclusive};
+use super::BATCHES;
+use core::ops::Range;
 use proptest::collection::vec;
 use proptest::prelude::*;
 use proptest::sample::select;
@@ -13,8 +13,6 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 use staticnet::architecture::{dense_layers, Architecture};
 use staticnet::{Init, Network};
 
-/// Batch sizes: every `B` that `with_batch` instantiates.
-pub const PROPTEST_BATCH: RangeInclusive<usize> = 1..=MAX_BATCH;
 /// Network inputs, about the range of normalised data.
 pub const PROPTEST_INPUT: Range<f64> = -2.0..2.0;
 /// The upstream gradient `r` of the loss `L = Σ r ⊙ output`.
@@ -111,22 +109,22 @@ pub struct Case {
     pub upstream: Vec<f64>,
 }
 
-/// A [`Case`] for `A` at a batch size from [`PROPTEST_BATCH`], the lengths
-/// of its vectors following the batch size.
+/// A [`Case`] for `A` at one of the batch sizes `with_batch` instantiates
+/// ([`BATCHES`]), the lengths of its vectors following the batch size.
 pub fn case<A: Architecture>() -> impl Strategy<Value = Case> {
-    case_for(A::INPUT, A::OUTPUT, bias_count::<A>(), PROPTEST_BATCH)
+    case_for(A::INPUT, A::OUTPUT, bias_count::<A>(), select(&BATCHES[..]))
 }
 
 /// A [`Case`] for `A` at exactly `batch` rows.
 pub fn case_at<A: Architecture>(batch: usize) -> impl Strategy<Value = Case> {
-    case_for(A::INPUT, A::OUTPUT, bias_count::<A>(), batch..=batch)
+    case_for(A::INPUT, A::OUTPUT, bias_count::<A>(), Just(batch))
 }
 
 fn case_for(
     inputs: usize,
     outputs: usize,
     biases: usize,
-    batches: RangeInclusive<usize>,
+    batches: impl Strategy<Value = usize>,
 ) -> impl Strategy<Value = Case> {
     (weights(biases), batches)
         .prop_flat_map(move |(weights, batch)| {
