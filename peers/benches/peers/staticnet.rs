@@ -1,9 +1,9 @@
 //! The workloads on staticnet.
 
 use staticnet::loss::{CrossEntropy, Mse};
-use staticnet::network;
 use staticnet::optim::{Adam, AdamConfig, Sgd, SgdConfig};
 use staticnet::train::{train_step, StepBuffers, StepOptions};
+use staticnet::{network, Architecture, Network};
 use std::hint::black_box;
 
 network! {
@@ -50,38 +50,28 @@ pub fn mnist_infer<const B: usize>(x: &[[f32; 784]; B]) -> impl FnMut() {
 }
 
 pub fn w4(x: &[[f32; 784]; 32], y: &[usize; 32]) -> impl FnMut() {
-    let mut net = Mnist::boxed_seeded(3);
-    let mut adam = Adam::boxed(AdamConfig::default()).unwrap();
-    let mut bufs = StepBuffers::<MnistArch, f32, 32>::boxed();
-    let x: Box<[[f32; 784]; 32]> = Box::new(*x);
-    let y = *y;
-    let opts = StepOptions {
-        lr: 1e-3,
-        clip: None,
-    };
-    move || {
-        black_box(
-            train_step(
-                &mut net,
-                &mut *adam,
-                &CrossEntropy::default(),
-                &mut bufs,
-                black_box(&x),
-                &y,
-                32,
-                &opts,
-            )
-            .unwrap(),
-        );
-    }
+    adam_step::<MnistArch, 784, 32>(3, x, y)
 }
 
 pub fn w5(x: &[[f32; 256]; 256], y: &[usize; 256]) -> impl FnMut() {
-    let mut net = W5::boxed_seeded(5);
+    adam_step::<W5Arch, 256, 256>(5, x, y)
+}
+
+/// A cross-entropy training step with Adam (PyTorch's defaults) on a
+/// 10-class network, everything on the heap.
+fn adam_step<A, const IN: usize, const B: usize>(
+    seed: u64,
+    x: &[[f32; IN]; B],
+    y: &[usize; B],
+) -> impl FnMut()
+where
+    A: Architecture<Input<f32> = [f32; IN], Output<f32> = [f32; 10]>,
+{
+    let mut net = Network::<A, f32>::boxed_seeded(seed);
     let mut adam = Adam::boxed(AdamConfig::default()).unwrap();
-    let mut bufs = StepBuffers::<W5Arch, f32, 256>::boxed();
-    let x: Box<[[f32; 256]; 256]> = Box::new(*x);
-    let y: Box<[usize; 256]> = Box::new(*y);
+    let mut bufs = StepBuffers::<A, f32, B>::boxed();
+    let x: Box<[[f32; IN]; B]> = Box::new(*x);
+    let y: Box<[usize; B]> = Box::new(*y);
     let opts = StepOptions {
         lr: 1e-3,
         clip: None,
@@ -95,7 +85,7 @@ pub fn w5(x: &[[f32; 256]; 256], y: &[usize; 256]) -> impl FnMut() {
                 &mut bufs,
                 black_box(&x),
                 &y,
-                256,
+                B,
                 &opts,
             )
             .unwrap(),
@@ -117,31 +107,21 @@ const OPTS6: StepOptions = StepOptions {
 };
 
 pub fn w6(x: &[[f32; 8]; 1], y: &[[f32; 4]; 1]) -> impl FnMut() {
-    let mut net = W6::seeded(4);
-    let mut opt = Sgd::new(sgd6()).unwrap();
-    let mut bufs = StepBuffers::<W6Arch, f32, 1>::new();
-    let (x, y) = (*x, *y);
-    move || {
-        black_box(
-            train_step(
-                &mut net,
-                &mut opt,
-                &Mse::default(),
-                &mut bufs,
-                black_box(&x),
-                &y,
-                1,
-                &OPTS6,
-            )
-            .unwrap(),
-        );
-    }
+    w6_on::<W6Arch>(x, y)
 }
 
 pub fn w6_fast(x: &[[f32; 8]; 1], y: &[[f32; 4]; 1]) -> impl FnMut() {
-    let mut net = W6Fast::seeded(4);
+    w6_on::<W6FastArch>(x, y)
+}
+
+/// The W6 step on either declaration of the W6 shape.
+fn w6_on<A>(x: &[[f32; 8]; 1], y: &[[f32; 4]; 1]) -> impl FnMut()
+where
+    A: Architecture<Input<f32> = [f32; 8], Output<f32> = [f32; 4]>,
+{
+    let mut net = Network::<A, f32>::seeded(4);
     let mut opt = Sgd::new(sgd6()).unwrap();
-    let mut bufs = StepBuffers::<W6FastArch, f32, 1>::new();
+    let mut bufs = StepBuffers::<A, f32, 1>::new();
     let (x, y) = (*x, *y);
     move || {
         black_box(
