@@ -129,7 +129,18 @@ pub(crate) fn check_finite<T: Scalar>(grads: &[T], step: u64) -> Result<(), Erro
     for (a, g) in acc.iter_mut().zip(rest) {
         *a += *g * T::ZERO;
     }
-    if acc.iter().fold(T::ZERO, |s, a| s + *a).is_finite() {
+    // Added pairwise, as vectors: folding the lanes one by one is a chain
+    // of 63 dependent scalar additions, which took a quarter of an SGD
+    // step on a network of 1476 parameters.
+    let mut width = LANES / 2;
+    while width > 0 {
+        let (lo, hi) = acc.split_at_mut(width);
+        for (l, h) in lo.iter_mut().zip(hi.iter()) {
+            *l += *h;
+        }
+        width /= 2;
+    }
+    if acc[0].is_finite() {
         return Ok(());
     }
     match grads.iter().position(|g| !g.is_finite()) {
