@@ -381,13 +381,42 @@ fn dense_params(
     (w, b)
 }
 
+/// The activation that directly follows op `n` (a dense layer) and reads
+/// its output, as `(the activation, its output value)`: the layer and the
+/// activation run as one pass.
+fn fused_activation(flat: &Flat, n: usize) -> Option<(Act, usize)> {
+    match (flat.ops.get(n), flat.ops.get(n + 1)) {
+        (Some(Op::Dense { to: y, .. }), Some(Op::Act { from, to, act })) if from == y => {
+            Some((*act, *to))
+        }
+        _ => None,
+    }
+}
+
+/// The activation whose output op `n` (a dense layer) reads, as
+/// `(its input value, the activation)`, when it is the op just before:
+/// the layer's input gradient is then carried through it as it is written.
+fn activation_before(flat: &Flat, n: usize) -> Option<(usize, Act)> {
+    let Some(Op::Dense { from: x, .. }) = flat.ops.get(n) else {
+        return None;
+    };
+    match flat.ops.get(n.checked_sub(1)?) {
+        Some(Op::Act { from, to, act }) if to == x => Some((*from, *act)),
+        _ => None,
+    }
+}
+
 fn forward_body(ctx: &Ctx) -> TokenStream {
     let k = ctx.k;
     let gemm = ctx.gemm;
     let v = |i: usize| access(quote!(acts), i);
     let input = v(0);
     let mut body = vec![quote!(#input.copy_from_slice(input);)];
-    for op in &ctx.flat.ops {
+    let mut fused = false;
+    for (n, op) in ctx.flat.ops.iter().enumerate() {
+        if std::mem::take(&mut fused) {
+            continue;
+        }
         body.push(match op {
             Op::Dense {
                 from,
@@ -400,9 +429,22 @@ fn forward_body(ctx: &Ctx) -> TokenStream {
             } => {
                 let (x, y) = (v(*from), v(*to));
                 let (w, b) = dense_params(k, *inputs, *outputs, *bias, *offset);
-                quote!(#k::__private::dense_forward::<T, #inputs, #outputs, { B }, #gemm>(
-                    &#x, #w, #b, &mut #y
-                );)
+                if let Some((act, act_out)) = fused_activation(&ctx.flat, n) {
+                    // The layer and its activation in one pass, recording
+                    // the value before and after the activation.
+                    fused = true;
+                    let post = v(act_out);
+                    let f = act_expr(ctx, act);
+                    quote!(#k::__private::dense_forward_activated::<
+                        T, _, #inputs, #outputs, { B }, #gemm
+                    >(
+                        &#x, #w, #b, #f, &mut #y, &mut #post
+                    );)
+                } else {
+                    quote!(#k::__private::dense_forward::<T, #inputs, #outputs, { B }, #gemm>(
+                        &#x, #w, #b, &mut #y
+                    );)
+                }
             }
             Op::Act { from, to, act } => {
                 let (x, y) = (v(*from), v(*to));
@@ -439,8 +481,14 @@ fn backward_body(ctx: &Ctx) -> (TokenStream, Vec<usize>) {
     // Gradients of residual outputs, kept while their bodies run backward.
     let mut stack: Vec<usize> = Vec::new();
 
-    for op in flat.ops.iter().rev() {
+    // Set when the activation before a dense layer was carried out with
+    // the layer's input gradient, so its own step is skipped.
+    let mut fused = false;
+    for (n, op) in flat.ops.iter().enumerate().rev() {
         let Some(c) = cur else { break };
+        if std::mem::take(&mut fused) {
+            continue;
+        }
         match op {
             Op::Act { from, to, act } => {
                 let (x, y, gc) = (a(*from), a(*to), g(c));
@@ -479,19 +527,36 @@ fn backward_body(ctx: &Ctx) -> (TokenStream, Vec<usize>) {
                     bufs.release(c);
                     cur = None;
                 } else {
-                    let n = bufs.acquire(*inputs);
-                    let gn = g(n);
-                    code.push(quote!({
-                        #grads_view
-                        #k::__private::dense_backward::<
-                            T, #inputs, #outputs, { B }, #gemm, ACCUMULATE
-                        >(
-                            &#x, #w, &#gc, dw, db,
-                            #k::__private::core::option::Option::Some(&mut #gn)
-                        );
-                    }));
+                    let next = bufs.acquire(*inputs);
+                    let gn = g(next);
+                    if let Some((pre, act)) = activation_before(flat, n) {
+                        // The activation that produced this layer's input:
+                        // its derivative is applied as the input gradient
+                        // is written.
+                        fused = true;
+                        let pre = a(pre);
+                        let f = act_expr(ctx, act);
+                        code.push(quote!({
+                            #grads_view
+                            #k::__private::dense_backward_activated::<
+                                T, _, #inputs, #outputs, { B }, #gemm, ACCUMULATE
+                            >(
+                                #f, &#pre, &#x, #w, &#gc, dw, db, &mut #gn
+                            );
+                        }));
+                    } else {
+                        code.push(quote!({
+                            #grads_view
+                            #k::__private::dense_backward::<
+                                T, #inputs, #outputs, { B }, #gemm, ACCUMULATE
+                            >(
+                                &#x, #w, &#gc, dw, db,
+                                #k::__private::core::option::Option::Some(&mut #gn)
+                            );
+                        }));
+                    }
                     bufs.release(c);
-                    cur = Some(n);
+                    cur = Some(next);
                 }
             }
             Op::ResidualEnd { to, .. } => {
@@ -550,7 +615,11 @@ fn infer_body(ctx: &Ctx) -> TokenStream {
     let mut stack: Vec<Place> = Vec::new();
     let last = flat.ops.len() - 1;
 
+    let mut fused = false;
     for (n, op) in flat.ops.iter().enumerate() {
+        if std::mem::take(&mut fused) {
+            continue;
+        }
         match op {
             Op::Dense {
                 inputs,
@@ -560,17 +629,31 @@ fn infer_body(ctx: &Ctx) -> TokenStream {
                 ..
             } => {
                 let (w, b) = dense_params(k, *inputs, *outputs, *bias, *offset);
-                let dst = if n == last {
+                let act = fused_activation(flat, n);
+                // The last op written: this layer, or its activation.
+                let end = if act.is_some() { n + 1 } else { n };
+                let dst = if end == last {
                     Place::Output
                 } else {
                     Place::Buf(bufs.acquire(*outputs))
                 };
                 let (x, y) = (place(cur), place(dst));
-                code.push(
-                    quote!(#k::__private::dense_forward::<T, #inputs, #outputs, { B }, #gemm>(
-                    &#x, #w, #b, &mut #y
-                );),
-                );
+                code.push(match act {
+                    Some((act, _)) => {
+                        fused = true;
+                        let f = act_expr(ctx, act);
+                        quote!(#k::__private::dense_infer_activated::<
+                            T, _, #inputs, #outputs, { B }, #gemm
+                        >(
+                            &#x, #w, #b, #f, &mut #y
+                        );)
+                    }
+                    None => {
+                        quote!(#k::__private::dense_forward::<T, #inputs, #outputs, { B }, #gemm>(
+                            &#x, #w, #b, &mut #y
+                        );)
+                    }
+                });
                 if let Place::Buf(i) = cur {
                     if !stack.contains(&cur) {
                         bufs.release(i);
@@ -775,5 +858,85 @@ mod tests {
         let code = code.to_string();
         assert!(code.contains("grad_input . as_deref_mut ()"), "{code}");
         assert!(!code.contains("gi . copy_from_slice"), "{code}");
+    }
+
+    /// A dense layer and the activation right after it run as one pass in
+    /// forward and inference, and the next layer's input gradient carries
+    /// the activation's derivative; an activation whose output opens a
+    /// residual block stays a step of its own, since the block's first
+    /// layer is not the only reader of it.
+    #[test]
+    fn dense_layers_take_in_the_activation_next_to_them() {
+        use crate::validate::{Act, Node};
+        let dense = |inputs, outputs, offset| Node::Dense {
+            inputs,
+            outputs,
+            bias: true,
+            offset,
+        };
+        let act = |width| Node::Act {
+            act: Act::Tanh,
+            width,
+        };
+        let count = |code: &str, what: &str| code.matches(what).count();
+
+        // 4 -> 8 tanh -> 8 tanh -> 2
+        let nodes = vec![
+            dense(4, 8, 0),
+            act(8),
+            dense(8, 8, 40),
+            act(8),
+            dense(8, 2, 112),
+        ];
+        let k = k();
+        let ctx = Ctx {
+            k: &k,
+            flat: Flat::new(4, &nodes),
+            gemm: true,
+            fast: false,
+        };
+        let forward = forward_body(&ctx).to_string();
+        assert_eq!(count(&forward, "dense_forward_activated"), 2, "{forward}");
+        assert_eq!(count(&forward, "dense_forward ::"), 1, "{forward}");
+        assert_eq!(count(&forward, "activation :: forward"), 0, "{forward}");
+        let infer = infer_body(&ctx).to_string();
+        assert_eq!(count(&infer, "dense_infer_activated"), 2, "{infer}");
+        assert_eq!(count(&infer, "activation :: forward"), 0, "{infer}");
+        let (backward, _) = backward_body(&ctx);
+        let backward = backward.to_string();
+        assert_eq!(
+            count(&backward, "dense_backward_activated"),
+            2,
+            "{backward}"
+        );
+        assert_eq!(count(&backward, "dense_backward ::"), 1, "{backward}");
+        assert_eq!(count(&backward, "backward_in_place"), 0, "{backward}");
+
+        // 4 -> 8 tanh -> residual { 8 -> 8 }: the tanh's output is also
+        // the skip connection.
+        let nodes = vec![
+            dense(4, 8, 0),
+            act(8),
+            Node::Residual {
+                width: 8,
+                body: vec![dense(8, 8, 40)],
+            },
+        ];
+        let ctx = Ctx {
+            k: &k,
+            flat: Flat::new(4, &nodes),
+            gemm: true,
+            fast: false,
+        };
+        let (backward, _) = backward_body(&ctx);
+        let backward = backward.to_string();
+        assert_eq!(
+            count(&backward, "dense_backward_activated"),
+            0,
+            "{backward}"
+        );
+        assert_eq!(count(&backward, "backward_in_place"), 1, "{backward}");
+        let forward = forward_body(&ctx).to_string();
+        assert_eq!(count(&forward, "dense_forward_activated"), 1, "{forward}");
     }
 }

@@ -15,13 +15,24 @@
 //!   call, so it is used only for products large enough to pay for it, as
 //!   decided from the shape alone: [`uses_gemm_forward`] for the forward
 //!   product, [`uses_gemm`] for the backward ones.
+//!
+//! A layer followed by an activation runs through the `_activated` entry
+//! points: in the static regime the activation is applied to each row as
+//! the row's sums leave the registers ([`dense_forward_activated`],
+//! [`dense_infer_activated`]), and the next layer's input gradient is
+//! multiplied by the activation's derivative row by row as it is summed
+//! ([`dense_backward_activated`]), instead of in separate passes over the
+//! batch. matrixmultiply writes whole matrices, so there the activation
+//! stays a pass of its own. Both give the same bits as the separate passes.
 
 pub mod static_dense;
 
 #[cfg(feature = "std")]
 pub mod gemm_dense;
 
+use crate::activation::Activation;
 use crate::Scalar;
+use static_dense::{Activated, Plain, Recorded, ThroughActivation};
 
 /// Smallest batch that the matrixmultiply regime is used for.
 pub const GEMM_MIN_BATCH: usize = 8;
@@ -94,6 +105,63 @@ pub fn dense_forward<
     static_dense::forward(x, w, bias, y);
 }
 
+/// Forward pass of a dense layer and the activation after it, recording
+/// both: `pre[b] = x[b]·W + bias` and `post[b] = f(pre[b])`.
+///
+/// In the static regime both are written in the pass that computes the
+/// product, while each row is in registers. On matrixmultiply the
+/// activation is a pass of its own over `pre`.
+#[inline(always)]
+pub fn dense_forward_activated<
+    T: Scalar,
+    F: Activation<T>,
+    const IN: usize,
+    const OUT: usize,
+    const B: usize,
+    const GEMM: bool,
+>(
+    x: &[[T; IN]; B],
+    w: &[[T; OUT]; IN],
+    bias: Option<&[T; OUT]>,
+    f: F,
+    pre: &mut [[T; OUT]; B],
+    post: &mut [[T; OUT]; B],
+) {
+    #[cfg(feature = "std")]
+    if uses_gemm_forward::<T>(B, IN, OUT, GEMM) {
+        gemm_dense::forward(x, w, bias, pre);
+        crate::activation::forward(f, pre, post);
+        return;
+    }
+    static_dense::forward_into(x, w, bias, Recorded { f, pre, post });
+}
+
+/// Inference through a dense layer and the activation after it:
+/// `y[b] = f(x[b]·W + bias)`, in one pass in the static regime.
+#[inline(always)]
+pub fn dense_infer_activated<
+    T: Scalar,
+    F: Activation<T>,
+    const IN: usize,
+    const OUT: usize,
+    const B: usize,
+    const GEMM: bool,
+>(
+    x: &[[T; IN]; B],
+    w: &[[T; OUT]; IN],
+    bias: Option<&[T; OUT]>,
+    f: F,
+    y: &mut [[T; OUT]; B],
+) {
+    #[cfg(feature = "std")]
+    if uses_gemm_forward::<T>(B, IN, OUT, GEMM) {
+        gemm_dense::forward(x, w, bias, y);
+        crate::activation::forward_in_place(f, y);
+        return;
+    }
+    static_dense::forward_into(x, w, bias, Activated { f, y });
+}
+
 /// Backward pass of a dense layer.
 ///
 /// Given `dy = ∂L/∂y`: `dw += xᵀ·dy` and `db += Σ_b dy[b]` when
@@ -129,6 +197,49 @@ pub fn dense_backward<
     }
     static_dense::weight_grad::<T, IN, OUT, B, ACCUMULATE>(x, dy, dw);
     if let Some(dx) = dx {
-        static_dense::input_grad(w, dy, dx);
+        static_dense::input_grad_into(w, dy, Plain(dx));
     }
+}
+
+/// [`dense_backward`] for a layer whose input `x` is the output
+/// `f(pre)` of an activation: the input gradient is carried through the
+/// activation, `dx = (dy·Wᵀ) ⊙ f'(pre, x)`, the gradient with respect to
+/// `pre`.
+///
+/// In the static regime each value is multiplied by the derivative as it
+/// is summed; on matrixmultiply the derivative is a pass of its own.
+// Every argument is a separate operand of the product and the activation.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+pub fn dense_backward_activated<
+    T: Scalar,
+    F: Activation<T>,
+    const IN: usize,
+    const OUT: usize,
+    const B: usize,
+    const GEMM: bool,
+    const ACCUMULATE: bool,
+>(
+    f: F,
+    pre: &[[T; IN]; B],
+    x: &[[T; IN]; B],
+    w: &[[T; OUT]; IN],
+    dy: &[[T; OUT]; B],
+    dw: &mut [[T; OUT]; IN],
+    db: Option<&mut [T; OUT]>,
+    dx: &mut [[T; IN]; B],
+) {
+    if let Some(db) = db {
+        static_dense::bias_grad::<T, OUT, B, ACCUMULATE>(dy, db);
+    }
+    #[cfg(feature = "std")]
+    if uses_gemm(B, IN, OUT, GEMM) {
+        gemm_dense::weight_grad::<T, IN, OUT, B, ACCUMULATE>(x, dy, dw);
+        gemm_dense::input_grad(w, dy, dx);
+        crate::activation::backward_in_place(f, pre, x, dx);
+        return;
+    }
+    static_dense::weight_grad::<T, IN, OUT, B, ACCUMULATE>(x, dy, dw);
+    let post = x;
+    static_dense::input_grad_into(w, dy, ThroughActivation { f, pre, post, dx });
 }
