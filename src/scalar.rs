@@ -102,6 +102,15 @@ pub trait Scalar:
     ///
     /// Every index `i·rs + j·cs` within each matrix's shape must lie inside
     /// the allocation its pointer points into; `c` must not alias `a` or `b`.
+    /// The values as `f32`, when `Self` is `f32` (for kernels written for
+    /// `f32` alone).
+    #[doc(hidden)]
+    fn as_f32s(values: &[Self]) -> Option<&[f32]>;
+
+    /// The values as `f32`, when `Self` is `f32`.
+    #[doc(hidden)]
+    fn as_f32s_mut(values: &mut [Self]) -> Option<&mut [f32]>;
+
     #[cfg(feature = "std")]
     #[doc(hidden)]
     #[allow(clippy::too_many_arguments)]
@@ -126,7 +135,8 @@ pub trait Scalar:
 macro_rules! impl_scalar {
     ($t:ty, $name:literal, $gemm:path, $exp:path, $expm1:path, $log:path, $log1p:path,
      $tanh:path, $sqrt:path, $fabs:path, $cos:path,
-     fast: $ftanh:path, $fexp:path, $fexpm1:path, $flog1p:path) => {
+     fast: $ftanh:path, $fexp:path, $fexpm1:path, $flog1p:path,
+     f32s: $f32s:path) => {
         impl Scalar for $t {
             const ZERO: Self = 0.0;
             const ONE: Self = 1.0;
@@ -215,6 +225,16 @@ macro_rules! impl_scalar {
                 <$t>::min(self, other)
             }
 
+            #[inline(always)]
+            fn as_f32s(values: &[Self]) -> Option<&[f32]> {
+                $f32s(values)
+            }
+
+            #[inline(always)]
+            fn as_f32s_mut(values: &mut [Self]) -> Option<&mut [f32]> {
+                $f32s(values)
+            }
+
             #[cfg(feature = "std")]
             #[inline]
             unsafe fn gemm(
@@ -256,7 +276,8 @@ impl_scalar!(
     fast: crate::fastmath::tanh,
     crate::fastmath::exp,
     crate::fastmath::exp_m1,
-    crate::fastmath::ln_1p
+    crate::fastmath::ln_1p,
+    f32s: Some
 );
 impl_scalar!(
     f64,
@@ -274,5 +295,12 @@ impl_scalar!(
     fast: libm::tanh,
     libm::exp,
     libm::expm1,
-    libm::log1p
+    libm::log1p,
+    f32s: not_f32
 );
+
+/// `None`: the values are not `f32`.
+#[inline(always)]
+fn not_f32<S, F>(_: S) -> Option<F> {
+    None
+}

@@ -27,6 +27,9 @@
 
 pub mod static_dense;
 
+#[cfg(target_arch = "x86_64")]
+mod avx512;
+
 #[cfg(feature = "std")]
 pub mod gemm_dense;
 

@@ -361,13 +361,75 @@ pub fn input_grad_into<T: Scalar, const IN: usize, const OUT: usize, const B: us
     dy: &[[T; OUT]; B],
     mut out: impl GradSink<T, IN>,
 ) {
+    let wide = avx512_f32::<T>();
     for (row, gr) in dy.iter().enumerate() {
-        for (d, wr) in out.row(row).iter_mut().zip(w.iter()) {
+        let dx = out.row(row);
+        let done = if wide {
+            input_grad_avx512(w, gr, dx)
+        } else {
+            0
+        };
+        for (d, wr) in dx.iter_mut().zip(w.iter()).skip(done) {
             *d = dot(gr, wr);
             one_row_at_a_time();
         }
         out.finish(row);
     }
+}
+
+/// The input gradient by [`dot`] alone, never by the AVX-512 kernel (which
+/// is tested against it).
+#[cfg(test)]
+pub(crate) fn portable_input_grad<T: Scalar, const IN: usize, const OUT: usize, const B: usize>(
+    w: &[[T; OUT]; IN],
+    dy: &[[T; OUT]; B],
+    dx: &mut [[T; IN]; B],
+) {
+    for (gr, dxr) in dy.iter().zip(dx.iter_mut()) {
+        for (d, wr) in dxr.iter_mut().zip(w.iter()) {
+            *d = dot(gr, wr);
+        }
+    }
+}
+
+/// Whether [`input_grad_avx512`] runs: for `f32`, on a CPU whose AVX-512
+/// the library uses (detected with `std`, or compiled in).
+#[inline(always)]
+fn avx512_f32<T: Scalar>() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        T::as_f32s(&[]).is_some()
+            && (cfg!(target_feature = "avx512f")
+                || crate::simd::level() == crate::simd::Level::Avx512)
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// The first rows of one row's input gradient, in groups of 16, by the
+/// AVX-512 kernel (see [`super::avx512`]); returns how many it wrote. Only
+/// called where [`avx512_f32`] holds.
+#[inline(always)]
+fn input_grad_avx512<T: Scalar, const IN: usize, const OUT: usize>(
+    w: &[[T; OUT]; IN],
+    dy: &[T; OUT],
+    dx: &mut [T; IN],
+) -> usize {
+    #[cfg(target_arch = "x86_64")]
+    if let (Some(w), Some(dy), Some(dx)) = (
+        T::as_f32s(w.as_flattened()),
+        T::as_f32s(dy).and_then(|d| d.first_chunk::<OUT>()),
+        T::as_f32s_mut(dx),
+    ) {
+        // SAFETY: `avx512_f32` held: the crate is compiled with AVX-512F,
+        // or `simd::level()` reported AVX-512, which it does only on a CPU
+        // with AVX-512F.
+        return unsafe { super::avx512::input_grad_rows(w.as_chunks::<OUT>().0, dy, dx) };
+    }
+    let _ = (w, dy, dx);
+    0
 }
 
 /// Keeps LLVM from vectorising the enclosing loop across rows.
