@@ -161,7 +161,11 @@ fn forward_block<T: Scalar, const IN: usize, const OUT: usize, const R: usize>(
     // Sum `p` of row `r` is `acc[r][p]`; only the first `k` are used.
     let mut acc = [[[T::ZERO; OUT]; NARROW_PARTIAL_SUMS]; R];
     let mut i = 0;
+    let stream = IN * OUT * core::mem::size_of::<T>() > PREFETCH_ABOVE_BYTES;
     while i + k <= IN {
+        if stream {
+            prefetch_row(w, i + PREFETCH_ROWS_AHEAD);
+        }
         for (a, xr) in acc.iter_mut().zip(x.iter()) {
             for (p, ap) in a.iter_mut().take(k).enumerate() {
                 let xi = xr[i + p];
@@ -197,6 +201,39 @@ fn forward_block<T: Scalar, const IN: usize, const OUT: usize, const R: usize>(
         }
         out.put(first_row + r, &v);
     }
+}
+
+/// Weight matrices larger than this are streamed from the second-level
+/// cache (they do not fit in the first), and their rows are prefetched.
+const PREFETCH_ABOVE_BYTES: usize = 64 * 1024;
+
+/// How many rows of `W` ahead of the one being summed are prefetched.
+/// Measured on W2 (784×128 `f32` weights at batch 1, 401 KB from the
+/// second-level cache): 4.06 µs without prefetching; 3.85-3.91 µs with 2
+/// to 12 rows ahead; 4.29 µs with 24 and 6.15 µs with 40, where prefetched
+/// lines are evicted before they are used.
+const PREFETCH_ROWS_AHEAD: usize = 8;
+
+/// Asks for row `row` of `w` to be brought into the first-level cache.
+/// Past the last row it asks for whatever follows the matrix, which is
+/// harmless: a prefetch has no effect beyond the cache.
+#[inline(always)]
+fn prefetch_row<T, const OUT: usize, const IN: usize>(w: &[[T; OUT]; IN], row: usize) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use core::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        let start = w.as_ptr().wrapping_add(row).cast::<i8>();
+        let mut offset = 0;
+        while offset < OUT * core::mem::size_of::<T>() {
+            // SAFETY: a prefetch never faults and never changes memory,
+            // whatever the address (`wrapping_add` keeps computing it
+            // defined past the end of the matrix).
+            unsafe { _mm_prefetch::<_MM_HINT_T0>(start.wrapping_add(offset)) };
+            offset += 64;
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (w, row);
 }
 
 /// `db += Σ_b dy[b]` when `ACCUMULATE`, else `db = Σ_b dy[b]`.
@@ -560,6 +597,10 @@ mod tests {
         // Wide: one running sum per output.
         check::<11, 133, 9>(30);
         check::<7, 256, 16>(40);
+        // Weights past the prefetching threshold in both scalars (77 KB
+        // in f32), prefetching past the matrix's end on the last rows.
+        const { assert!(300 * 64 * 4 > PREFETCH_ABOVE_BYTES) };
+        check::<300, 64, 3>(50);
     }
 
     #[test]
