@@ -14,6 +14,11 @@
 //! target features the crate is compiled with (`-C target-feature` or
 //! `-C target-cpu`).
 //!
+//! One kernel is written with intrinsics instead (the input gradient's dot
+//! products in `f32`, which LLVM vectorised poorly): it asks [`level`] once
+//! per call which version to run, and sums in the portable code's order, so
+//! the level still does not change any result.
+//!
 //! AVX-512 code uses 512-bit vectors: LLVM would otherwise prefer 256-bit
 //! ones on this class of CPU, which measured about 20% slower on the
 //! batch-1 workloads.

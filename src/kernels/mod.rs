@@ -28,7 +28,7 @@
 pub mod static_dense;
 
 #[cfg(target_arch = "x86_64")]
-mod avx512;
+mod x86;
 
 #[cfg(feature = "std")]
 pub mod gemm_dense;

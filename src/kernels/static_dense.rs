@@ -398,14 +398,10 @@ pub fn input_grad_into<T: Scalar, const IN: usize, const OUT: usize, const B: us
     dy: &[[T; OUT]; B],
     mut out: impl GradSink<T, IN>,
 ) {
-    let wide = avx512_f32::<T>();
+    let wide = WideInputGrad::for_scalar::<T>();
     for (row, gr) in dy.iter().enumerate() {
         let dx = out.row(row);
-        let done = if wide {
-            input_grad_avx512(w, gr, dx)
-        } else {
-            0
-        };
+        let done = wide.rows(w, gr, dx);
         for (d, wr) in dx.iter_mut().zip(w.iter()).skip(done) {
             *d = dot(gr, wr);
             one_row_at_a_time();
@@ -414,8 +410,8 @@ pub fn input_grad_into<T: Scalar, const IN: usize, const OUT: usize, const B: us
     }
 }
 
-/// The input gradient by [`dot`] alone, never by the AVX-512 kernel (which
-/// is tested against it).
+/// The input gradient by [`dot`] alone, never by the vector kernels (which
+/// are tested against it).
 #[cfg(test)]
 pub(crate) fn portable_input_grad<T: Scalar, const IN: usize, const OUT: usize, const B: usize>(
     w: &[[T; OUT]; IN],
@@ -429,44 +425,68 @@ pub(crate) fn portable_input_grad<T: Scalar, const IN: usize, const OUT: usize, 
     }
 }
 
-/// Whether [`input_grad_avx512`] runs: for `f32`, on a CPU whose AVX-512
-/// the library uses (detected with `std`, or compiled in).
-#[inline(always)]
-fn avx512_f32<T: Scalar>() -> bool {
+/// Which hand-written kernel sums the input gradient's first rows, if any
+/// (see [`super::x86`]).
+#[derive(Clone, Copy)]
+enum WideInputGrad {
+    /// [`dot`] alone.
+    None,
+    /// Sixteen rows at a time in 512-bit vectors.
     #[cfg(target_arch = "x86_64")]
-    {
-        T::as_f32s(&[]).is_some()
-            && (cfg!(target_feature = "avx512f")
-                || crate::simd::level() == crate::simd::Level::Avx512)
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
+    Avx512,
+    /// Eight rows at a time in 256-bit vectors.
+    #[cfg(target_arch = "x86_64")]
+    Avx2,
 }
 
-/// The first rows of one row's input gradient, in groups of 16, by the
-/// AVX-512 kernel (see [`super::avx512`]); returns how many it wrote. Only
-/// called where [`avx512_f32`] holds.
-#[inline(always)]
-fn input_grad_avx512<T: Scalar, const IN: usize, const OUT: usize>(
-    w: &[[T; OUT]; IN],
-    dy: &[T; OUT],
-    dx: &mut [T; IN],
-) -> usize {
-    #[cfg(target_arch = "x86_64")]
-    if let (Some(w), Some(dy), Some(dx)) = (
-        T::as_f32s(w.as_flattened()),
-        T::as_f32s(dy).and_then(|d| d.first_chunk::<OUT>()),
-        T::as_f32s_mut(dx),
-    ) {
-        // SAFETY: `avx512_f32` held: the crate is compiled with AVX-512F,
-        // or `simd::level()` reported AVX-512, which it does only on a CPU
-        // with AVX-512F.
-        return unsafe { super::avx512::input_grad_rows(w.as_chunks::<OUT>().0, dy, dx) };
+impl WideInputGrad {
+    /// The kernel for `T` on this CPU: for `f32`, the widest whose
+    /// instructions the library uses (detected with `std`, or compiled in
+    /// without it).
+    #[inline(always)]
+    fn for_scalar<T: Scalar>() -> Self {
+        #[cfg(target_arch = "x86_64")]
+        if T::as_f32s(&[]).is_some() {
+            use crate::simd::{level, Level};
+            if cfg!(target_feature = "avx512f") || level() == Level::Avx512 {
+                return Self::Avx512;
+            }
+            if cfg!(target_feature = "avx2") || level() == Level::Avx2 {
+                return Self::Avx2;
+            }
+        }
+        Self::None
     }
-    let _ = (w, dy, dx);
-    0
+
+    /// Writes the first rows of one row's input gradient, in whole groups
+    /// of the kernel's width; returns how many.
+    #[inline(always)]
+    fn rows<T: Scalar, const IN: usize, const OUT: usize>(
+        self,
+        w: &[[T; OUT]; IN],
+        dy: &[T; OUT],
+        dx: &mut [T; IN],
+    ) -> usize {
+        #[cfg(target_arch = "x86_64")]
+        if let (Some(w), Some(dy), Some(dx)) = (
+            T::as_f32s(w.as_flattened()),
+            T::as_f32s(dy).and_then(|d| d.first_chunk::<OUT>()),
+            T::as_f32s_mut(dx),
+        ) {
+            let w = w.as_chunks::<OUT>().0;
+            match self {
+                // SAFETY: `for_scalar` chose AVX-512: the crate is compiled
+                // with AVX-512F, or `simd::level()` reported AVX-512, which
+                // it does only on a CPU with AVX-512F.
+                Self::Avx512 => return unsafe { super::x86::avx512::input_grad_rows(w, dy, dx) },
+                // SAFETY: likewise for AVX2.
+                Self::Avx2 => return unsafe { super::x86::avx2::input_grad_rows(w, dy, dx) },
+                Self::None => {}
+            }
+        }
+        let _ = (self, w, dy, dx);
+        0
+    }
 }
 
 /// Keeps LLVM from vectorising the enclosing loop across rows.

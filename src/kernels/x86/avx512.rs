@@ -1,21 +1,9 @@
-//! AVX-512 code for the one `f32` loop that portable code could not get
-//! vectorised well: the input gradient's dot products.
-//!
-//! `dx[i] = Σ_o dy[o]·W[i][o]` reads row `i` of `W` (stored `[in][out]`)
-//! contiguously, so each value is a dot product ending in a horizontal sum.
-//! Written portably, LLVM compiled that sum, for every row, into chains of
-//! two-lane operations; three portable formulations of a sum over several
-//! rows at once compiled into gathers or spilled to the stack. Here sixteen
-//! rows are summed into sixteen vectors of partial sums, which are then
-//! added in a transposed tree: each level halves every row's partial sums
-//! and packs two vectors into one, until one vector holds the sixteen
-//! rows' sums in order. That is 15 pairs of two-source permutes and 15
-//! additions for 16 rows, instead of a narrowing chain per row.
-//!
-//! The sums are the ones [`static_dense`](super::static_dense)'s portable
-//! dot product computes, in the same order (sixteen partial sums, lane `l`
-//! taking the outputs `o ≡ l mod 16` in order, then halved pairwise), so
-//! every instruction-set level gives the same bits.
+//! The input gradient's dot products, sixteen rows at a time in 512-bit
+//! vectors: sixteen vectors of partial sums (one per row) are halved in a
+//! transposed tree of two-source permutes (`vpermt2ps`) until one vector
+//! holds the sixteen rows' sums in order: 15 pairs of permutes and 15
+//! additions for 16 rows. See [`super`] for why and for the order of the
+//! sums.
 
 use core::arch::x86_64::{
     __m512, __m512i, _mm512_add_ps, _mm512_loadu_ps, _mm512_loadu_si512, _mm512_maskz_loadu_ps,
@@ -63,9 +51,7 @@ fn partial_sums<const N: usize>(a: &[f32; N], b: &[f32; N]) -> __m512 {
         acc = _mm512_add_ps(acc, _mm512_mul_ps(x, y));
     }
     if !ar.is_empty() {
-        // The lanes past the remainder load zeros and add `+0.0`, which
-        // leaves every sum as it is: a sum started from `+0.0` is never
-        // `-0.0` (`+0.0 + -0.0` is `+0.0`), the one value `+0.0` changes.
+        // Lanes past the remainder add `+0.0` (see the module above).
         let mask = (1u16 << ar.len()) - 1;
         // SAFETY: the masked loads touch only the first `ar.len()` lanes,
         // which are the remainders' elements.
@@ -133,82 +119,27 @@ const fn fold_index(s: usize, shift: usize) -> [i32; LANES] {
 
 #[cfg(all(test, feature = "std"))]
 mod tests {
+    use super::super::tests::{check_against_portable, Kernel};
     use super::*;
-    use crate::kernels::static_dense;
 
-    fn fill<const R: usize, const C: usize>(seed: u64) -> [[f32; C]; R] {
-        let mut s = seed;
-        core::array::from_fn(|_| {
-            core::array::from_fn(|_| {
-                s = s
-                    .wrapping_mul(6364136223846793005)
-                    .wrapping_add(1442695040888963407);
-                // A quarter of the values are zeros of either sign, as a
-                // ReLU's gradients are.
-                match (s >> 60) & 7 {
-                    0 => 0.0,
-                    1 => -0.0,
-                    _ => ((s >> 40) as f32 / (1u64 << 24) as f32) - 0.5,
-                }
-            })
-        })
-    }
+    struct Avx512;
 
-    fn check<const IN: usize, const OUT: usize>(seed: u64) {
-        let w = fill::<IN, OUT>(seed);
-        let mut dy = fill::<1, OUT>(seed + 1);
-        let mut portable = [[f32::NAN; IN]; 1];
-        static_dense::portable_input_grad(&w, &dy, &mut portable);
-        let mut fast = [f32::NAN; IN];
-        // SAFETY: only run where the CPU has AVX-512F (checked above).
-        let done = unsafe { input_grad_rows(&w, &dy[0], &mut fast) };
-        assert_eq!(done, IN / LANES * LANES);
-        for i in 0..done {
-            assert_eq!(
-                fast[i].to_bits(),
-                portable[0][i].to_bits(),
-                "{IN}x{OUT} row {i}: {} vs {}",
-                fast[i],
-                portable[0][i]
-            );
-        }
-        assert!(
-            fast[done..].iter().all(|v| v.is_nan()),
-            "rows past the groups untouched"
-        );
-        // Gradients all zeros of either sign: the sums' signs match too.
-        dy[0] = dy[0].map(|v| if v.to_bits() & 1 == 0 { 0.0 } else { -0.0 });
-        static_dense::portable_input_grad(&w, &dy, &mut portable);
-        // SAFETY: as above.
-        unsafe { input_grad_rows(&w, &dy[0], &mut fast) };
-        for i in 0..done {
-            assert_eq!(
-                fast[i].to_bits(),
-                portable[0][i].to_bits(),
-                "zeros, row {i}"
-            );
+    impl Kernel for Avx512 {
+        const GROUP: usize = LANES;
+        fn rows<const OUT: usize>(w: &[[f32; OUT]], dy: &[f32; OUT], dx: &mut [f32]) -> usize {
+            assert!(std::is_x86_feature_detected!("avx512f"));
+            // SAFETY: the CPU has AVX-512F (asserted above).
+            unsafe { input_grad_rows(w, dy, dx) }
         }
     }
 
-    /// Bit for bit what the portable dot products give, for outputs below,
-    /// at and past a vector's width and with a remainder, and for row
-    /// counts with and without rows left over.
     #[test]
     fn sums_match_the_portable_kernel_bit_for_bit() {
         if !std::is_x86_feature_detected!("avx512f") {
             eprintln!("skipped: this CPU has no AVX-512F");
             return;
         }
-        check::<16, 1>(1);
-        check::<16, 4>(2);
-        check::<32, 15>(3);
-        check::<16, 16>(4);
-        check::<48, 17>(5);
-        check::<32, 32>(6);
-        check::<17, 37>(7);
-        check::<35, 64>(8);
-        check::<15, 8>(9);
-        check::<64, 128>(10);
+        check_against_portable::<Avx512>();
     }
 
     #[test]

@@ -1,0 +1,111 @@
+//! Hand-written x86-64 code for the one `f32` loop that portable code could
+//! not get vectorised well: the input gradient's dot products.
+//!
+//! `dx[i] = Σ_o dy[o]·W[i][o]` reads row `i` of `W` (stored `[in][out]`)
+//! contiguously, so each value is a dot product ending in a horizontal sum.
+//! Written portably, LLVM compiled that sum, for every row, into chains of
+//! two-lane operations; three portable formulations of a sum over several
+//! rows at once compiled into gathers or spilled to the stack. Here a group
+//! of rows (16 with AVX-512, 8 with AVX2) is summed into one vector of
+//! partial sums per row, and the vectors are added in a transposed tree:
+//! each level halves every row's partial sums and packs two vectors into
+//! one, until one vector holds the group's sums in row order.
+//!
+//! The sums are the ones [`static_dense`](super::static_dense)'s portable
+//! dot product computes, in the same order: sixteen partial sums starting
+//! from `+0.0`, lane `l` taking the outputs `o ≡ l mod 16` in order, then
+//! halved pairwise (`s[l] + s[l + 8]`, then `+ 4`, `+ 2`, `+ 1`). Every
+//! instruction-set level therefore gives the same bits. Lanes past a row's
+//! last output load zeros and add `+0.0`, which leaves every sum as it is:
+//! a sum started from `+0.0` is never `-0.0` (`+0.0 + -0.0` is `+0.0`), the
+//! one value adding `+0.0` would change.
+//!
+//! The kernels are `#[target_feature]` functions, called only where
+//! [`crate::simd`] reported the level (or the crate is compiled with the
+//! features); each is tested bit for bit against the portable sums.
+
+pub(crate) mod avx2;
+pub(crate) mod avx512;
+
+#[cfg(all(test, feature = "std"))]
+pub(crate) mod tests {
+    use crate::kernels::static_dense;
+
+    /// A kernel under test, for any row width.
+    pub(crate) trait Kernel {
+        /// Rows per group.
+        const GROUP: usize;
+        /// Runs the kernel (on a CPU the caller checked).
+        fn rows<const OUT: usize>(w: &[[f32; OUT]], dy: &[f32; OUT], dx: &mut [f32]) -> usize;
+    }
+
+    fn fill<const R: usize, const C: usize>(seed: u64) -> [[f32; C]; R] {
+        let mut s = seed;
+        core::array::from_fn(|_| {
+            core::array::from_fn(|_| {
+                s = s
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                // A quarter of the values are zeros of either sign, as a
+                // ReLU's gradients are.
+                match (s >> 60) & 7 {
+                    0 => 0.0,
+                    1 => -0.0,
+                    _ => ((s >> 40) as f32 / (1u64 << 24) as f32) - 0.5,
+                }
+            })
+        })
+    }
+
+    fn check<K: Kernel, const IN: usize, const OUT: usize>(seed: u64) {
+        let w = fill::<IN, OUT>(seed);
+        let mut dy = fill::<1, OUT>(seed + 1);
+        let mut portable = [[f32::NAN; IN]; 1];
+        static_dense::portable_input_grad(&w, &dy, &mut portable);
+        let mut fast = [f32::NAN; IN];
+        let done = K::rows(&w, &dy[0], &mut fast);
+        assert_eq!(done, IN / K::GROUP * K::GROUP, "{IN}x{OUT}: rows written");
+        for i in 0..done {
+            assert_eq!(
+                fast[i].to_bits(),
+                portable[0][i].to_bits(),
+                "{IN}x{OUT} row {i}: {} vs {}",
+                fast[i],
+                portable[0][i]
+            );
+        }
+        assert!(
+            fast[done..].iter().all(|v| v.is_nan()),
+            "rows past the groups untouched"
+        );
+        // Gradients all zeros of either sign: the sums' signs match too.
+        dy[0] = dy[0].map(|v| if v.to_bits() & 1 == 0 { 0.0 } else { -0.0 });
+        static_dense::portable_input_grad(&w, &dy, &mut portable);
+        K::rows(&w, &dy[0], &mut fast);
+        for i in 0..done {
+            assert_eq!(
+                fast[i].to_bits(),
+                portable[0][i].to_bits(),
+                "zeros, row {i}"
+            );
+        }
+    }
+
+    /// Bit for bit what the portable dot products give, for row widths
+    /// below, at and past a vector's width and with a remainder, and for
+    /// row counts with and without rows left over.
+    pub(crate) fn check_against_portable<K: Kernel>() {
+        check::<K, 16, 1>(1);
+        check::<K, 16, 4>(2);
+        check::<K, 32, 15>(3);
+        check::<K, 16, 16>(4);
+        check::<K, 48, 17>(5);
+        check::<K, 32, 32>(6);
+        check::<K, 17, 37>(7);
+        check::<K, 35, 64>(8);
+        check::<K, 15, 8>(9);
+        check::<K, 64, 128>(10);
+        check::<K, 24, 9>(11);
+        check::<K, 7, 20>(12);
+    }
+}
