@@ -14,7 +14,7 @@ use core::arch::x86_64::{
 };
 
 /// Rows summed together, and `f32` lanes of a vector.
-const GROUP: usize = 8;
+pub(super) const GROUP: usize = 8;
 
 /// The portable kernel's partial sums per row: two vectors.
 const PARTIAL_SUMS: usize = 16;
@@ -126,30 +126,4 @@ fn transposed_sum(v: &[__m256; GROUP]) -> __m256 {
         _mm256_shuffle_ps::<0b11_01_11_01>(a, b),
     );
     _mm256_permute_ps::<0b11_01_10_00>(s)
-}
-
-#[cfg(all(test, feature = "std"))]
-mod tests {
-    use super::super::tests::{check_against_portable, Kernel};
-    use super::*;
-
-    struct Avx2;
-
-    impl Kernel for Avx2 {
-        const GROUP: usize = GROUP;
-        fn rows<const OUT: usize>(w: &[[f32; OUT]], dy: &[f32; OUT], dx: &mut [f32]) -> usize {
-            assert!(std::is_x86_feature_detected!("avx2"));
-            // SAFETY: the CPU has AVX2 (asserted above).
-            unsafe { input_grad_rows(w, dy, dx) }
-        }
-    }
-
-    #[test]
-    fn sums_match_the_portable_kernel_bit_for_bit() {
-        if !std::is_x86_feature_detected!("avx2") {
-            eprintln!("skipped: this CPU has no AVX2");
-            return;
-        }
-        check_against_portable::<Avx2>();
-    }
 }

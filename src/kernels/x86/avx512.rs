@@ -10,8 +10,8 @@ use core::arch::x86_64::{
     _mm512_mul_ps, _mm512_permutex2var_ps, _mm512_setzero_ps, _mm512_storeu_ps,
 };
 
-/// `f32` lanes of a vector.
-const LANES: usize = 16;
+/// `f32` lanes of a vector, and rows summed together.
+pub(super) const LANES: usize = 16;
 
 /// `dx[i] = Σ_o dy[o]·w[i][o]` for the rows `i` of `w` in whole groups of
 /// [`LANES`]; returns how many rows it wrote (the rest are the caller's).
@@ -117,30 +117,9 @@ const fn fold_index(s: usize, shift: usize) -> [i32; LANES] {
     idx
 }
 
-#[cfg(all(test, feature = "std"))]
+#[cfg(test)]
 mod tests {
-    use super::super::tests::{check_against_portable, Kernel};
     use super::*;
-
-    struct Avx512;
-
-    impl Kernel for Avx512 {
-        const GROUP: usize = LANES;
-        fn rows<const OUT: usize>(w: &[[f32; OUT]], dy: &[f32; OUT], dx: &mut [f32]) -> usize {
-            assert!(std::is_x86_feature_detected!("avx512f"));
-            // SAFETY: the CPU has AVX-512F (asserted above).
-            unsafe { input_grad_rows(w, dy, dx) }
-        }
-    }
-
-    #[test]
-    fn sums_match_the_portable_kernel_bit_for_bit() {
-        if !std::is_x86_feature_detected!("avx512f") {
-            eprintln!("skipped: this CPU has no AVX-512F");
-            return;
-        }
-        check_against_portable::<Avx512>();
-    }
 
     #[test]
     fn the_tree_pairs_each_rows_sums_in_order() {

@@ -28,16 +28,54 @@ pub(crate) mod avx2;
 pub(crate) mod avx512;
 
 #[cfg(all(test, feature = "std"))]
-pub(crate) mod tests {
+mod tests {
     use crate::kernels::static_dense;
 
     /// A kernel under test, for any row width.
-    pub(crate) trait Kernel {
+    trait Kernel {
         /// Rows per group.
         const GROUP: usize;
         /// Runs the kernel (on a CPU the caller checked).
         fn rows<const OUT: usize>(w: &[[f32; OUT]], dy: &[f32; OUT], dx: &mut [f32]) -> usize;
     }
+
+    /// A test holding `$module::input_grad_rows` (groups of
+    /// `$module::$group` rows) to the portable sums bit for bit, on a CPU
+    /// with `$feature` (skipped elsewhere).
+    macro_rules! bit_for_bit {
+        ($test:ident, $module:ident, $group:ident, $feature:tt) => {
+            #[test]
+            fn $test() {
+                struct Under;
+                impl Kernel for Under {
+                    const GROUP: usize = super::$module::$group;
+                    fn rows<const OUT: usize>(
+                        w: &[[f32; OUT]],
+                        dy: &[f32; OUT],
+                        dx: &mut [f32],
+                    ) -> usize {
+                        assert!(std::is_x86_feature_detected!($feature));
+                        // SAFETY: the CPU has the kernel's features (asserted
+                        // above).
+                        unsafe { super::$module::input_grad_rows(w, dy, dx) }
+                    }
+                }
+                if !std::is_x86_feature_detected!($feature) {
+                    eprintln!("skipped: this CPU has no {}", $feature);
+                    return;
+                }
+                check_against_portable::<Under>();
+            }
+        };
+    }
+
+    bit_for_bit!(
+        avx512_sums_match_the_portable_ones,
+        avx512,
+        LANES,
+        "avx512f"
+    );
+    bit_for_bit!(avx2_sums_match_the_portable_ones, avx2, GROUP, "avx2");
 
     fn fill<const R: usize, const C: usize>(seed: u64) -> [[f32; C]; R] {
         let mut s = seed;
@@ -94,7 +132,7 @@ pub(crate) mod tests {
     /// Bit for bit what the portable dot products give, for row widths
     /// below, at and past a vector's width and with a remainder, and for
     /// row counts with and without rows left over.
-    pub(crate) fn check_against_portable<K: Kernel>() {
+    fn check_against_portable<K: Kernel>() {
         check::<K, 16, 1>(1);
         check::<K, 16, 4>(2);
         check::<K, 32, 15>(3);
