@@ -118,10 +118,8 @@ pub mod __private {
     pub use crate::activation;
     pub use crate::architecture::{ActivationKind, Architecture, DenseLayout, Layer};
     pub use crate::fallback::Fallback;
-    pub use crate::kernels::{
-        dense_backward, dense_backward_activated, dense_forward, dense_forward_activated,
-        dense_infer_activated,
-    };
+    pub use crate::kernels::static_dense::{Activated, Plain, Recorded, ThroughActivation};
+    pub use crate::kernels::{dense_backward, dense_forward};
     pub use crate::residual::{add_in_place, add_into};
     pub use crate::view::{matrix, split_dense_mut, vector, DenseMut, DenseRef};
     pub use crate::{Network, Scalar, Tape};

@@ -406,6 +406,12 @@ fn activation_before(flat: &Flat, n: usize) -> Option<(usize, Act)> {
     }
 }
 
+/// The sink of a dense layer without an activation of its own: its rows
+/// written to `y` as they are.
+fn plain_rows(k: &TokenStream, y: &TokenStream) -> TokenStream {
+    quote!(#k::__private::Activated { f: #k::__private::activation::Identity, y: &mut #y })
+}
+
 fn forward_body(ctx: &Ctx) -> TokenStream {
     let k = ctx.k;
     let gemm = ctx.gemm;
@@ -429,22 +435,19 @@ fn forward_body(ctx: &Ctx) -> TokenStream {
             } => {
                 let (x, y) = (v(*from), v(*to));
                 let (w, b) = dense_params(k, *inputs, *outputs, *bias, *offset);
-                if let Some((act, act_out)) = fused_activation(&ctx.flat, n) {
+                let out = if let Some((act, act_out)) = fused_activation(&ctx.flat, n) {
                     // The layer and its activation in one pass, recording
                     // the value before and after the activation.
                     fused = true;
                     let post = v(act_out);
                     let f = act_expr(ctx, act);
-                    quote!(#k::__private::dense_forward_activated::<
-                        T, _, #inputs, #outputs, { B }, #gemm
-                    >(
-                        &#x, #w, #b, #f, &mut #y, &mut #post
-                    );)
+                    quote!(#k::__private::Recorded { f: #f, pre: &mut #y, post: &mut #post })
                 } else {
-                    quote!(#k::__private::dense_forward::<T, #inputs, #outputs, { B }, #gemm>(
-                        &#x, #w, #b, &mut #y
-                    );)
-                }
+                    plain_rows(k, &y)
+                };
+                quote!(#k::__private::dense_forward::<T, #inputs, #outputs, { B }, #gemm>(
+                    &#x, #w, #b, #out
+                );)
             }
             Op::Act { from, to, act } => {
                 let (x, y) = (v(*from), v(*to));
@@ -521,7 +524,8 @@ fn backward_body(ctx: &Ctx) -> (TokenStream, Vec<usize>) {
                         #k::__private::dense_backward::<
                             T, #inputs, #outputs, { B }, #gemm, ACCUMULATE
                         >(
-                            &#x, #w, &#gc, dw, db, grad_input.as_deref_mut()
+                            &#x, #w, &#gc, dw, db,
+                            grad_input.as_deref_mut().map(#k::__private::Plain)
                         );
                     }));
                     bufs.release(c);
@@ -529,32 +533,28 @@ fn backward_body(ctx: &Ctx) -> (TokenStream, Vec<usize>) {
                 } else {
                     let next = bufs.acquire(*inputs);
                     let gn = g(next);
-                    if let Some((pre, act)) = activation_before(flat, n) {
+                    let dx = if let Some((pre, act)) = activation_before(flat, n) {
                         // The activation that produced this layer's input:
                         // its derivative is applied as the input gradient
                         // is written.
                         fused = true;
                         let pre = a(pre);
                         let f = act_expr(ctx, act);
-                        code.push(quote!({
-                            #grads_view
-                            #k::__private::dense_backward_activated::<
-                                T, _, #inputs, #outputs, { B }, #gemm, ACCUMULATE
-                            >(
-                                #f, &#pre, &#x, #w, &#gc, dw, db, &mut #gn
-                            );
-                        }));
+                        quote!(#k::__private::ThroughActivation {
+                            f: #f, pre: &#pre, post: &#x, dx: &mut #gn
+                        })
                     } else {
-                        code.push(quote!({
-                            #grads_view
-                            #k::__private::dense_backward::<
-                                T, #inputs, #outputs, { B }, #gemm, ACCUMULATE
-                            >(
-                                &#x, #w, &#gc, dw, db,
-                                #k::__private::core::option::Option::Some(&mut #gn)
-                            );
-                        }));
-                    }
+                        quote!(#k::__private::Plain(&mut #gn))
+                    };
+                    code.push(quote!({
+                        #grads_view
+                        #k::__private::dense_backward::<
+                            T, #inputs, #outputs, { B }, #gemm, ACCUMULATE
+                        >(
+                            &#x, #w, &#gc, dw, db,
+                            #k::__private::core::option::Option::Some(#dx)
+                        );
+                    }));
                     bufs.release(c);
                     cur = Some(next);
                 }
@@ -638,22 +638,19 @@ fn infer_body(ctx: &Ctx) -> TokenStream {
                     Place::Buf(bufs.acquire(*outputs))
                 };
                 let (x, y) = (place(cur), place(dst));
-                code.push(match act {
+                let out = match act {
                     Some((act, _)) => {
                         fused = true;
                         let f = act_expr(ctx, act);
-                        quote!(#k::__private::dense_infer_activated::<
-                            T, _, #inputs, #outputs, { B }, #gemm
-                        >(
-                            &#x, #w, #b, #f, &mut #y
-                        );)
+                        quote!(#k::__private::Activated { f: #f, y: &mut #y })
                     }
-                    None => {
-                        quote!(#k::__private::dense_forward::<T, #inputs, #outputs, { B }, #gemm>(
-                            &#x, #w, #b, &mut #y
-                        );)
-                    }
-                });
+                    None => plain_rows(k, &y),
+                };
+                code.push(
+                    quote!(#k::__private::dense_forward::<T, #inputs, #outputs, { B }, #gemm>(
+                        &#x, #w, #b, #out
+                    );),
+                );
                 if let Place::Buf(i) = cur {
                     if !stack.contains(&cur) {
                         bufs.release(i);
@@ -896,20 +893,23 @@ mod tests {
             fast: false,
         };
         let forward = forward_body(&ctx).to_string();
-        assert_eq!(count(&forward, "dense_forward_activated"), 2, "{forward}");
-        assert_eq!(count(&forward, "dense_forward ::"), 1, "{forward}");
+        assert_eq!(count(&forward, "Recorded {"), 2, "{forward}");
+        assert_eq!(count(&forward, "activation :: Identity"), 1, "{forward}");
         assert_eq!(count(&forward, "activation :: forward"), 0, "{forward}");
         let infer = infer_body(&ctx).to_string();
-        assert_eq!(count(&infer, "dense_infer_activated"), 2, "{infer}");
+        assert_eq!(
+            count(
+                &infer,
+                "Activated { f : :: sn :: __private :: activation :: Tanh"
+            ),
+            2,
+            "{infer}"
+        );
         assert_eq!(count(&infer, "activation :: forward"), 0, "{infer}");
         let (backward, _) = backward_body(&ctx);
         let backward = backward.to_string();
-        assert_eq!(
-            count(&backward, "dense_backward_activated"),
-            2,
-            "{backward}"
-        );
-        assert_eq!(count(&backward, "dense_backward ::"), 1, "{backward}");
+        assert_eq!(count(&backward, "ThroughActivation"), 2, "{backward}");
+        assert_eq!(count(&backward, "Plain"), 1, "{backward}");
         assert_eq!(count(&backward, "backward_in_place"), 0, "{backward}");
 
         // 4 -> 8 tanh -> residual { 8 -> 8 }: the tanh's output is also
@@ -930,13 +930,9 @@ mod tests {
         };
         let (backward, _) = backward_body(&ctx);
         let backward = backward.to_string();
-        assert_eq!(
-            count(&backward, "dense_backward_activated"),
-            0,
-            "{backward}"
-        );
+        assert_eq!(count(&backward, "ThroughActivation"), 0, "{backward}");
         assert_eq!(count(&backward, "backward_in_place"), 1, "{backward}");
         let forward = forward_body(&ctx).to_string();
-        assert_eq!(count(&forward, "dense_forward_activated"), 1, "{forward}");
+        assert_eq!(count(&forward, "Recorded {"), 1, "{forward}");
     }
 }

@@ -16,14 +16,15 @@
 //!   decided from the shape alone: [`uses_gemm_forward`] for the forward
 //!   product, [`uses_gemm`] for the backward ones.
 //!
-//! A layer followed by an activation runs through the `_activated` entry
-//! points: in the static regime the activation is applied to each row as
-//! the row's sums leave the registers ([`dense_forward_activated`],
-//! [`dense_infer_activated`]), and the next layer's input gradient is
-//! multiplied by the activation's derivative row by row as it is summed
-//! ([`dense_backward_activated`]), instead of in separate passes over the
-//! batch. matrixmultiply writes whole matrices, so there the activation
-//! stays a pass of its own. Both give the same bits as the separate passes.
+//! A layer followed by an activation runs in one pass with it: in the
+//! static regime the activation is applied to each row as the row's sums
+//! leave the registers ([`dense_forward`] with a
+//! [`RowSink`]), and the next layer's input gradient
+//! is multiplied by the activation's derivative row by row as it is summed
+//! ([`dense_backward`] with a [`GradSink`]),
+//! instead of in separate passes over the batch. matrixmultiply writes whole
+//! matrices, so there the activation stays a pass of its own. Both give the
+//! same bits as the separate passes.
 
 pub mod static_dense;
 
@@ -33,9 +34,8 @@ mod x86;
 #[cfg(feature = "std")]
 pub mod gemm_dense;
 
-use crate::activation::Activation;
 use crate::Scalar;
-use static_dense::{Activated, Plain, Recorded, ThroughActivation};
+use static_dense::{GradSink, RowSink};
 
 /// Smallest batch that the matrixmultiply regime is used for.
 pub const GEMM_MIN_BATCH: usize = 8;
@@ -80,10 +80,17 @@ pub const fn uses_gemm_forward<T>(
 /// stays static at any batch.
 pub const STATIC_FORWARD_MAX_OUTPUTS: usize = 128;
 
-/// Forward pass of a dense layer: `y[b] = x[b]·W + bias`.
+/// Forward pass of a dense layer, `v[b] = x[b]·W + bias`, and the
+/// activation after it, if any: `out` decides where `v` goes
+/// ([`static_dense::Activated`] with the layer's activation, or the
+/// [`Identity`](crate::activation::Identity) for a plain layer, or
+/// [`static_dense::Recorded`] to keep both `v` and its activation for
+/// backward).
 ///
 /// `w` is stored `[in][out]`. `GEMM` allows the matrixmultiply regime (see
-/// [`uses_gemm_forward`]).
+/// [`uses_gemm_forward`]). In the static regime the activation is applied
+/// to each row as its sums leave the registers; matrixmultiply writes the
+/// whole product first, and the activation is a pass of its own.
 // Always inlined: the generated passes run inside functions compiled
 // with AVX2/AVX-512 enabled (see `crate::simd`); a call left out of line
 // would run with the build's baseline features instead.
@@ -98,71 +105,16 @@ pub fn dense_forward<
     x: &[[T; IN]; B],
     w: &[[T; OUT]; IN],
     bias: Option<&[T; OUT]>,
-    y: &mut [[T; OUT]; B],
+    out: impl RowSink<T, OUT, B>,
 ) {
     #[cfg(feature = "std")]
     if uses_gemm_forward::<T>(B, IN, OUT, GEMM) {
-        gemm_dense::forward(x, w, bias, y);
+        let mut out = out;
+        gemm_dense::forward(x, w, bias, out.batch());
+        out.finish_batch();
         return;
     }
-    static_dense::forward(x, w, bias, y);
-}
-
-/// Forward pass of a dense layer and the activation after it, recording
-/// both: `pre[b] = x[b]·W + bias` and `post[b] = f(pre[b])`.
-///
-/// In the static regime both are written in the pass that computes the
-/// product, while each row is in registers. On matrixmultiply the
-/// activation is a pass of its own over `pre`.
-#[inline(always)]
-pub fn dense_forward_activated<
-    T: Scalar,
-    F: Activation<T>,
-    const IN: usize,
-    const OUT: usize,
-    const B: usize,
-    const GEMM: bool,
->(
-    x: &[[T; IN]; B],
-    w: &[[T; OUT]; IN],
-    bias: Option<&[T; OUT]>,
-    f: F,
-    pre: &mut [[T; OUT]; B],
-    post: &mut [[T; OUT]; B],
-) {
-    #[cfg(feature = "std")]
-    if uses_gemm_forward::<T>(B, IN, OUT, GEMM) {
-        gemm_dense::forward(x, w, bias, pre);
-        crate::activation::forward(f, pre, post);
-        return;
-    }
-    static_dense::forward_into(x, w, bias, Recorded { f, pre, post });
-}
-
-/// Inference through a dense layer and the activation after it:
-/// `y[b] = f(x[b]·W + bias)`, in one pass in the static regime.
-#[inline(always)]
-pub fn dense_infer_activated<
-    T: Scalar,
-    F: Activation<T>,
-    const IN: usize,
-    const OUT: usize,
-    const B: usize,
-    const GEMM: bool,
->(
-    x: &[[T; IN]; B],
-    w: &[[T; OUT]; IN],
-    bias: Option<&[T; OUT]>,
-    f: F,
-    y: &mut [[T; OUT]; B],
-) {
-    #[cfg(feature = "std")]
-    if uses_gemm_forward::<T>(B, IN, OUT, GEMM) {
-        gemm_dense::forward(x, w, bias, y);
-        crate::activation::forward_in_place(f, y);
-        return;
-    }
-    static_dense::forward_into(x, w, bias, Activated { f, y });
+    static_dense::forward_into(x, w, bias, out);
 }
 
 /// Backward pass of a dense layer.
@@ -170,7 +122,11 @@ pub fn dense_infer_activated<
 /// Given `dy = ∂L/∂y`: `dw += xᵀ·dy` and `db += Σ_b dy[b]` when
 /// `ACCUMULATE` (PyTorch's accumulating gradients), `dw = xᵀ·dy` and
 /// `db = Σ_b dy[b]` otherwise (nothing read, so the buffer needs no reset);
-/// and when `dx` is given, `dx = dy·Wᵀ` (always overwritten).
+/// and when `dx` is given, the input gradient `dy·Wᵀ` (always overwritten):
+/// as it is ([`static_dense::Plain`]), or carried through the activation
+/// whose output `x` is ([`static_dense::ThroughActivation`]: in the static
+/// regime each row is multiplied by the derivative as soon as it is summed;
+/// on matrixmultiply in a pass of its own).
 #[inline(always)]
 pub fn dense_backward<
     T: Scalar,
@@ -185,7 +141,7 @@ pub fn dense_backward<
     dy: &[[T; OUT]; B],
     dw: &mut [[T; OUT]; IN],
     db: Option<&mut [T; OUT]>,
-    dx: Option<&mut [[T; IN]; B]>,
+    dx: Option<impl GradSink<T, IN, B>>,
 ) {
     if let Some(db) = db {
         static_dense::bias_grad::<T, OUT, B, ACCUMULATE>(dy, db);
@@ -193,56 +149,14 @@ pub fn dense_backward<
     #[cfg(feature = "std")]
     if uses_gemm(B, IN, OUT, GEMM) {
         gemm_dense::weight_grad::<T, IN, OUT, B, ACCUMULATE>(x, dy, dw);
-        if let Some(dx) = dx {
-            gemm_dense::input_grad(w, dy, dx);
+        if let Some(mut dx) = dx {
+            gemm_dense::input_grad(w, dy, dx.batch());
+            dx.finish_batch();
         }
         return;
     }
     static_dense::weight_grad::<T, IN, OUT, B, ACCUMULATE>(x, dy, dw);
     if let Some(dx) = dx {
-        static_dense::input_grad_into(w, dy, Plain(dx));
+        static_dense::input_grad_into(w, dy, dx);
     }
-}
-
-/// [`dense_backward`] for a layer whose input `x` is the output
-/// `f(pre)` of an activation: the input gradient is carried through the
-/// activation, `dx = (dy·Wᵀ) ⊙ f'(pre, x)`, the gradient with respect to
-/// `pre`.
-///
-/// In the static regime each value is multiplied by the derivative as it
-/// is summed; on matrixmultiply the derivative is a pass of its own.
-// Every argument is a separate operand of the product and the activation.
-#[allow(clippy::too_many_arguments)]
-#[inline(always)]
-pub fn dense_backward_activated<
-    T: Scalar,
-    F: Activation<T>,
-    const IN: usize,
-    const OUT: usize,
-    const B: usize,
-    const GEMM: bool,
-    const ACCUMULATE: bool,
->(
-    f: F,
-    pre: &[[T; IN]; B],
-    x: &[[T; IN]; B],
-    w: &[[T; OUT]; IN],
-    dy: &[[T; OUT]; B],
-    dw: &mut [[T; OUT]; IN],
-    db: Option<&mut [T; OUT]>,
-    dx: &mut [[T; IN]; B],
-) {
-    if let Some(db) = db {
-        static_dense::bias_grad::<T, OUT, B, ACCUMULATE>(dy, db);
-    }
-    #[cfg(feature = "std")]
-    if uses_gemm(B, IN, OUT, GEMM) {
-        gemm_dense::weight_grad::<T, IN, OUT, B, ACCUMULATE>(x, dy, dw);
-        gemm_dense::input_grad(w, dy, dx);
-        crate::activation::backward_in_place(f, pre, x, dx);
-        return;
-    }
-    static_dense::weight_grad::<T, IN, OUT, B, ACCUMULATE>(x, dy, dw);
-    let post = x;
-    static_dense::input_grad_into(w, dy, ThroughActivation { f, pre, post, dx });
 }

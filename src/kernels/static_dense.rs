@@ -53,9 +53,14 @@ pub fn forward<T: Scalar, const IN: usize, const OUT: usize, const B: usize>(
 /// `v = x·W + b`, while the row is still in registers: the bias and the
 /// activation that follows the layer are applied in the same pass as the
 /// product, not in passes of their own over the batch.
-pub trait RowSink<T: Scalar, const OUT: usize> {
+pub trait RowSink<T: Scalar, const OUT: usize, const B: usize> {
     /// Row `row` of the batch has the value `v`.
     fn put(&mut self, row: usize, v: &[T; OUT]);
+    /// Where a kernel that writes the whole product at once (matrixmultiply)
+    /// puts it.
+    fn batch(&mut self) -> &mut [[T; OUT]; B];
+    /// The whole product is in [`RowSink::batch`]: applies what follows it.
+    fn finish_batch(&mut self);
 }
 
 /// `y = f(v)`: a layer feeding an activation at inference, or a plain layer
@@ -67,7 +72,7 @@ pub struct Activated<'a, F, T, const OUT: usize, const B: usize> {
     pub y: &'a mut [[T; OUT]; B],
 }
 
-impl<F: Activation<T>, T: Scalar, const OUT: usize, const B: usize> RowSink<T, OUT>
+impl<F: Activation<T>, T: Scalar, const OUT: usize, const B: usize> RowSink<T, OUT, B>
     for Activated<'_, F, T, OUT, B>
 {
     #[inline(always)]
@@ -75,6 +80,14 @@ impl<F: Activation<T>, T: Scalar, const OUT: usize, const B: usize> RowSink<T, O
         for (y, v) in self.y[row].iter_mut().zip(v.iter()) {
             *y = self.f.apply(*v);
         }
+    }
+    #[inline(always)]
+    fn batch(&mut self) -> &mut [[T; OUT]; B] {
+        self.y
+    }
+    #[inline(always)]
+    fn finish_batch(&mut self) {
+        crate::activation::forward_in_place(self.f, self.y);
     }
 }
 
@@ -89,7 +102,7 @@ pub struct Recorded<'a, F, T, const OUT: usize, const B: usize> {
     pub post: &'a mut [[T; OUT]; B],
 }
 
-impl<F: Activation<T>, T: Scalar, const OUT: usize, const B: usize> RowSink<T, OUT>
+impl<F: Activation<T>, T: Scalar, const OUT: usize, const B: usize> RowSink<T, OUT, B>
     for Recorded<'_, F, T, OUT, B>
 {
     #[inline(always)]
@@ -99,6 +112,14 @@ impl<F: Activation<T>, T: Scalar, const OUT: usize, const B: usize> RowSink<T, O
             *y = self.f.apply(*v);
         }
     }
+    #[inline(always)]
+    fn batch(&mut self) -> &mut [[T; OUT]; B] {
+        self.pre
+    }
+    #[inline(always)]
+    fn finish_batch(&mut self) {
+        crate::activation::forward(self.f, self.pre, self.post);
+    }
 }
 
 /// [`forward`], handing each row to `out` (see [`RowSink`]).
@@ -107,7 +128,7 @@ pub fn forward_into<T: Scalar, const IN: usize, const OUT: usize, const B: usize
     x: &[[T; IN]; B],
     w: &[[T; OUT]; IN],
     bias: Option<&[T; OUT]>,
-    mut out: impl RowSink<T, OUT>,
+    mut out: impl RowSink<T, OUT, B>,
 ) {
     let init = match bias {
         Some(b) => *b,
@@ -115,11 +136,11 @@ pub fn forward_into<T: Scalar, const IN: usize, const OUT: usize, const B: usize
     };
     let (xs, x_rest) = x.as_chunks::<ROWS>();
     for (n, xb) in xs.iter().enumerate() {
-        forward_block::<T, IN, OUT, ROWS>(xb, w, &init, n * ROWS, &mut out);
+        forward_block::<T, IN, OUT, ROWS, B>(xb, w, &init, n * ROWS, &mut out);
     }
     for (n, xr) in x_rest.iter().enumerate() {
         let row = xs.len() * ROWS + n;
-        forward_block::<T, IN, OUT, 1>(core::array::from_ref(xr), w, &init, row, &mut out);
+        forward_block::<T, IN, OUT, 1, B>(core::array::from_ref(xr), w, &init, row, &mut out);
     }
 }
 
@@ -150,12 +171,12 @@ pub const fn partial_sums<T>(inputs: usize, outputs: usize) -> usize {
 /// network), and loops bounded by it kept LLVM vectorising over the
 /// outputs, where arrays sized by it made it gather across the sums.
 #[inline(always)]
-fn forward_block<T: Scalar, const IN: usize, const OUT: usize, const R: usize>(
+fn forward_block<T: Scalar, const IN: usize, const OUT: usize, const R: usize, const B: usize>(
     x: &[[T; IN]; R],
     w: &[[T; OUT]; IN],
     init: &[T; OUT],
     first_row: usize,
-    out: &mut impl RowSink<T, OUT>,
+    out: &mut impl RowSink<T, OUT, B>,
 ) {
     let k = partial_sums::<T>(IN, OUT);
     // Sum `p` of row `r` is `acc[r][p]`; only the first `k` are used.
@@ -340,23 +361,34 @@ pub fn input_grad<T: Scalar, const IN: usize, const OUT: usize, const B: usize>(
 /// Where the input gradient goes: each row is summed into
 /// [`GradSink::row`], then [`GradSink::finish`] is called on it while it is
 /// still in the first-level cache.
-pub trait GradSink<T: Scalar, const IN: usize> {
+pub trait GradSink<T: Scalar, const IN: usize, const B: usize> {
     /// The row of the batch the gradient of row `row` is summed into.
     fn row(&mut self, row: usize) -> &mut [T; IN];
     /// Row `row` is complete.
     fn finish(&mut self, row: usize);
+    /// Where a kernel that writes the whole gradient at once
+    /// (matrixmultiply) puts it.
+    fn batch(&mut self) -> &mut [[T; IN]; B];
+    /// The whole gradient is in [`GradSink::batch`]: applies what follows.
+    fn finish_batch(&mut self);
 }
 
 /// `dx = g`: the gradient of the layer's input as it is.
 pub struct Plain<'a, T, const IN: usize, const B: usize>(pub &'a mut [[T; IN]; B]);
 
-impl<T: Scalar, const IN: usize, const B: usize> GradSink<T, IN> for Plain<'_, T, IN, B> {
+impl<T: Scalar, const IN: usize, const B: usize> GradSink<T, IN, B> for Plain<'_, T, IN, B> {
     #[inline(always)]
     fn row(&mut self, row: usize) -> &mut [T; IN] {
         &mut self.0[row]
     }
     #[inline(always)]
     fn finish(&mut self, _row: usize) {}
+    #[inline(always)]
+    fn batch(&mut self) -> &mut [[T; IN]; B] {
+        self.0
+    }
+    #[inline(always)]
+    fn finish_batch(&mut self) {}
 }
 
 /// `dx = g ⊙ f'(pre, post)`: the layer's input is the output
@@ -375,9 +407,17 @@ pub struct ThroughActivation<'a, F, T, const IN: usize, const B: usize> {
     pub dx: &'a mut [[T; IN]; B],
 }
 
-impl<F: Activation<T>, T: Scalar, const IN: usize, const B: usize> GradSink<T, IN>
+impl<F: Activation<T>, T: Scalar, const IN: usize, const B: usize> GradSink<T, IN, B>
     for ThroughActivation<'_, F, T, IN, B>
 {
+    #[inline(always)]
+    fn batch(&mut self) -> &mut [[T; IN]; B] {
+        self.dx
+    }
+    #[inline(always)]
+    fn finish_batch(&mut self) {
+        crate::activation::backward_in_place(self.f, self.pre, self.post, self.dx);
+    }
     #[inline(always)]
     fn row(&mut self, row: usize) -> &mut [T; IN] {
         &mut self.dx[row]
@@ -396,7 +436,7 @@ impl<F: Activation<T>, T: Scalar, const IN: usize, const B: usize> GradSink<T, I
 pub fn input_grad_into<T: Scalar, const IN: usize, const OUT: usize, const B: usize>(
     w: &[[T; OUT]; IN],
     dy: &[[T; OUT]; B],
-    mut out: impl GradSink<T, IN>,
+    mut out: impl GradSink<T, IN, B>,
 ) {
     let wide = WideInputGrad::for_scalar::<T>();
     for (row, gr) in dy.iter().enumerate() {
