@@ -93,15 +93,6 @@ pub trait Scalar:
     /// for `f64`.
     fn fast_ln_1p(self) -> Self;
 
-    /// `C ← α·A·B + β·C` on general strided matrices with matrixmultiply.
-    ///
-    /// `A` is `m × k`, `B` is `k × n`, `C` is `m × n`; `rs*`/`cs*` are row and
-    /// column strides in elements. With `β = 0`, `C` is never read.
-    ///
-    /// # Safety
-    ///
-    /// Every index `i·rs + j·cs` within each matrix's shape must lie inside
-    /// the allocation its pointer points into; `c` must not alias `a` or `b`.
     /// The values as `f32`, when `Self` is `f32` (for kernels written for
     /// `f32` alone).
     #[doc(hidden)]
@@ -111,6 +102,15 @@ pub trait Scalar:
     #[doc(hidden)]
     fn as_f32s_mut(values: &mut [Self]) -> Option<&mut [f32]>;
 
+    /// `C ← α·A·B + β·C` on general strided matrices with matrixmultiply.
+    ///
+    /// `A` is `m × k`, `B` is `k × n`, `C` is `m × n`; `rs*`/`cs*` are row and
+    /// column strides in elements. With `β = 0`, `C` is never read.
+    ///
+    /// # Safety
+    ///
+    /// Every index `i·rs + j·cs` within each matrix's shape must lie inside
+    /// the allocation its pointer points into; `c` must not alias `a` or `b`.
     #[cfg(feature = "std")]
     #[doc(hidden)]
     #[allow(clippy::too_many_arguments)]
