@@ -129,7 +129,9 @@ pub trait Architecture: Sized + 'static {
     const STATIC_KERNELS: bool;
     /// Whether the network was declared `#[fast_math]`, using the
     /// vectorised approximations of [`crate::fastmath`] for its `f32`
-    /// sigmoid, tanh, softplus and ELU activations.
+    /// sigmoid, tanh, softplus and ELU activations, and fused multiply-adds
+    /// in the static kernels where the passes run with FMA (see
+    /// [`crate::simd::fused_multiply_add`]).
     const FAST_MATH: bool = false;
 
     /// `PARAMS` as a type-level number, for buffers sized like the
@@ -149,7 +151,14 @@ pub trait Architecture: Sized + 'static {
     type LayersMut<'a, T: Scalar>;
 
     /// Runs the network on a batch, recording every intermediate value.
-    fn forward<'t, T: Scalar, const B: usize>(
+    ///
+    /// `FMA` (in all three passes) says that the pass runs where fused
+    /// multiply-add instructions are enabled; a `#[fast_math]` network then
+    /// adds its products with them (see
+    /// [`crate::simd::fused_multiply_add`]), any other ignores it. It is a
+    /// constant so that code which could not use the instructions is
+    /// never compiled.
+    fn forward<'t, T: Scalar, const B: usize, const FMA: bool>(
         params: &[T],
         input: &[Self::Input<T>; B],
         acts: &'t mut Self::Activations<T, B>,
@@ -161,7 +170,7 @@ pub trait Architecture: Sized + 'static {
     /// Back-propagates `grad_output` into `grads` (a buffer laid out like
     /// `params`): added to what it holds when `ACCUMULATE`, written over it
     /// otherwise. When asked, also writes the input gradient.
-    fn backward<T: Scalar, const B: usize, const ACCUMULATE: bool>(
+    fn backward<T: Scalar, const B: usize, const ACCUMULATE: bool, const FMA: bool>(
         params: &[T],
         acts: &Self::Activations<T, B>,
         scratch: &mut Self::Gradients<T, B>,
@@ -171,7 +180,7 @@ pub trait Architecture: Sized + 'static {
     );
 
     /// Runs the network without recording anything (scratch on the stack).
-    fn infer<T: Scalar, const B: usize>(
+    fn infer<T: Scalar, const B: usize, const FMA: bool>(
         params: &[T],
         input: &[Self::Input<T>; B],
         output: &mut [Self::Output<T>; B],

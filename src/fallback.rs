@@ -26,7 +26,7 @@ impl<const I: usize, const O: usize> Architecture for Fallback<I, O> {
     type Layers<'a, T: Scalar> = ();
     type LayersMut<'a, T: Scalar> = ();
 
-    fn forward<'t, T: Scalar, const B: usize>(
+    fn forward<'t, T: Scalar, const B: usize, const FMA: bool>(
         _params: &[T],
         _input: &[[T; I]; B],
         acts: &'t mut [[T; O]; B],
@@ -38,7 +38,7 @@ impl<const I: usize, const O: usize> Architecture for Fallback<I, O> {
         acts
     }
 
-    fn backward<T: Scalar, const B: usize, const ACCUMULATE: bool>(
+    fn backward<T: Scalar, const B: usize, const ACCUMULATE: bool, const FMA: bool>(
         _params: &[T],
         _acts: &[[T; O]; B],
         _scratch: &mut (),
@@ -48,7 +48,7 @@ impl<const I: usize, const O: usize> Architecture for Fallback<I, O> {
     ) {
     }
 
-    fn infer<T: Scalar, const B: usize>(
+    fn infer<T: Scalar, const B: usize, const FMA: bool>(
         _params: &[T],
         _input: &[[T; I]; B],
         _output: &mut [[T; O]; B],

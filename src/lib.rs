@@ -94,6 +94,9 @@ pub use zeroable::Zeroable;
 /// network! {
 ///     /// docs
 ///     #[static_kernels]            // optional: never use matrixmultiply
+///     #[fast_math]                 // optional: approximate f32 sigmoid, tanh,
+///                                  // softplus, ELU; fused multiply-adds
+///                                  // where the CPU has FMA
 ///     pub struct Name(IN -> OUT) {
 ///         Dense<N>,                 // N outputs, with bias
 ///         Dense<N, bias = false>,   // without bias

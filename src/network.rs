@@ -174,7 +174,7 @@ impl<A: Architecture, T: Scalar> Network<A, T> {
         let params = self.params.as_slice();
         let acts = &mut tape.activations;
         crate::simd::dispatch!(
-            A::forward(params, input, acts),
+            A::forward::<T, B, { crate::simd::BASELINE_FMA }>(params, input, acts),
             crate::simd::featured::forward_avx512::<A, T, B>(params, input, acts),
             crate::simd::featured::forward_avx2::<A, T, B>(params, input, acts)
         )
@@ -254,7 +254,14 @@ impl<A: Architecture, T: Scalar> Network<A, T> {
         let (acts, scratch) = (&tape.activations, &mut tape.scratch);
         let grads = grads.params.as_mut_slice();
         crate::simd::dispatch!(
-            A::backward::<T, B, ACCUMULATE>(params, acts, scratch, grad_output, grads, grad_input),
+            A::backward::<T, B, ACCUMULATE, { crate::simd::BASELINE_FMA }>(
+                params,
+                acts,
+                scratch,
+                grad_output,
+                grads,
+                grad_input
+            ),
             crate::simd::featured::backward_avx512::<A, T, B, ACCUMULATE>(
                 params,
                 acts,
@@ -281,7 +288,7 @@ impl<A: Architecture, T: Scalar> Network<A, T> {
     pub fn infer<const B: usize>(&self, input: &[A::Input<T>; B], output: &mut [A::Output<T>; B]) {
         let params = self.params.as_slice();
         crate::simd::dispatch!(
-            A::infer(params, input, output),
+            A::infer::<T, B, { crate::simd::BASELINE_FMA }>(params, input, output),
             crate::simd::featured::infer_avx512::<A, T, B>(params, input, output),
             crate::simd::featured::infer_avx2::<A, T, B>(params, input, output)
         )

@@ -72,6 +72,11 @@ pub trait Scalar:
     fn tanh(self) -> Self;
     /// Square root.
     fn sqrt(self) -> Self;
+    /// `self·a + b` rounded once (a fused multiply-add), the same bits
+    /// with or without `std`. Fast only where the instructions run with
+    /// FMA (see [`crate::simd::fused_multiply_add`]); elsewhere a software
+    /// routine.
+    fn mul_add(self, a: Self, b: Self) -> Self;
     /// Absolute value.
     fn abs(self) -> Self;
     /// Cosine.
@@ -134,7 +139,7 @@ pub trait Scalar:
 
 macro_rules! impl_scalar {
     ($t:ty, $name:literal, $gemm:path, $exp:path, $expm1:path, $log:path, $log1p:path,
-     $tanh:path, $sqrt:path, $fabs:path, $cos:path,
+     $tanh:path, $sqrt:path, $fma:path, $fabs:path, $cos:path,
      fast: $ftanh:path, $fexp:path, $fexpm1:path, $flog1p:path,
      f32s: $f32s:path) => {
         impl Scalar for $t {
@@ -184,6 +189,20 @@ macro_rules! impl_scalar {
                 #[cfg(not(feature = "std"))]
                 {
                     $sqrt(self)
+                }
+            }
+            #[inline(always)]
+            fn mul_add(self, a: Self, b: Self) -> Self {
+                // With std, the compiler's intrinsic: one instruction where
+                // FMA is enabled, and it vectorises. Both round once, so the
+                // results are the same.
+                #[cfg(feature = "std")]
+                {
+                    <$t>::mul_add(self, a, b)
+                }
+                #[cfg(not(feature = "std"))]
+                {
+                    $fma(self, a, b)
                 }
             }
             #[inline(always)]
@@ -271,6 +290,7 @@ impl_scalar!(
     libm::log1pf,
     libm::tanhf,
     libm::sqrtf,
+    libm::fmaf,
     libm::fabsf,
     libm::cosf,
     fast: crate::fastmath::tanh,
@@ -289,6 +309,7 @@ impl_scalar!(
     libm::log1p,
     libm::tanh,
     libm::sqrt,
+    libm::fma,
     libm::fabs,
     libm::cos,
     // f64 users chose precision: the exact functions.

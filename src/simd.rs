@@ -19,6 +19,12 @@
 //! per call which version to run, and sums in the portable code's order, so
 //! the level still does not change any result.
 //!
+//! The one exception is opt-in: a `#[fast_math]` network adds products by
+//! fused multiply-adds where [`fused_multiply_add`] says the instructions
+//! exist (the AVX2 and AVX-512 levels), and by a multiplication and an
+//! addition at the baseline level, so its results there differ in the
+//! last bits.
+//!
 //! AVX-512 code uses 512-bit vectors: LLVM would otherwise prefer 256-bit
 //! ones on this class of CPU, which measured about 20% slower on the
 //! batch-1 workloads.
@@ -111,10 +117,27 @@ pub fn level() -> Level {
     }
 }
 
+/// Whether the passes of a `#[fast_math]` network round each
+/// multiply-add once ([`Scalar::mul_add`](crate::Scalar::mul_add)): with
+/// `std`, where the passes run with FMA instructions (the [`Level::Avx2`]
+/// and [`Level::Avx512`] levels, or a build whose own target features
+/// include FMA). Without `std` never, since core has no fused multiply-add
+/// that compiles to the instruction: a software one would be slower than
+/// rounding twice.
+#[inline]
+pub fn fused_multiply_add() -> bool {
+    BASELINE_FMA || (cfg!(feature = "std") && level() >= Level::Avx2)
+}
+
+/// Whether the baseline level (the build's own target features) fuses:
+/// with `std` in a build whose target features include FMA.
+pub(crate) const BASELINE_FMA: bool = cfg!(all(feature = "std", target_feature = "fma"));
+
 /// Caps the level at `max` for the whole process (for example to compare
 /// code paths, or to rule out a CPU-specific problem) and returns the level
 /// now in use. Results do not depend on the level: every level computes
-/// the same operations in the same order.
+/// the same operations in the same order (for a `#[fast_math]` network,
+/// every level on the same side of [`fused_multiply_add`]).
 pub fn limit_level(max: Level) -> Level {
     #[cfg(all(feature = "std", target_arch = "x86_64"))]
     {
@@ -180,7 +203,7 @@ pub(crate) mod featured {
                 input: &[A::Input<T>; B],
                 acts: &'t mut A::Activations<T, B>,
             ) -> &'t [A::Output<T>; B] {
-                A::forward(params, input, acts)
+                A::forward::<T, B, true>(params, input, acts)
             }
 
             #[target_feature(enable = $features)]
@@ -197,7 +220,7 @@ pub(crate) mod featured {
                 grads: &mut [T],
                 grad_input: Option<&mut [A::Input<T>; B]>,
             ) {
-                A::backward::<T, B, ACCUMULATE>(
+                A::backward::<T, B, ACCUMULATE, true>(
                     params,
                     acts,
                     scratch,
@@ -213,7 +236,7 @@ pub(crate) mod featured {
                 input: &[A::Input<T>; B],
                 output: &mut [A::Output<T>; B],
             ) {
-                A::infer(params, input, output)
+                A::infer::<T, B, true>(params, input, output)
             }
         };
     }

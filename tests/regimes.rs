@@ -454,7 +454,7 @@ fn check_kernels<T: Scalar, const B: usize, const IN: usize, const OUT: usize>(
     let bound = sum_bound(B + 1, u, &magnitude);
     let mut dw_static = dw_start;
     let mut dw_gemm = dw_start;
-    static_dense::weight_grad::<T, IN, OUT, B, true>(&x, &dy, &mut dw_static);
+    static_dense::weight_grad::<T, IN, OUT, B, true, false>(&x, &dy, &mut dw_static);
     gemm_dense::weight_grad::<T, IN, OUT, B, true>(&x, &dy, &mut dw_gemm);
     check_within("static weight_grad", &flat(&dw_static), &expected, &bound)?;
     check_within("gemm weight_grad", &flat(&dw_gemm), &expected, &bound)?;
@@ -469,11 +469,11 @@ fn check_kernels<T: Scalar, const B: usize, const IN: usize, const OUT: usize>(
     // exactly what accumulating onto zeros gives.
     let mut on_zeros_static = [[T::ZERO; OUT]; IN];
     let mut on_zeros_gemm = [[T::ZERO; OUT]; IN];
-    static_dense::weight_grad::<T, IN, OUT, B, true>(&x, &dy, &mut on_zeros_static);
+    static_dense::weight_grad::<T, IN, OUT, B, true, false>(&x, &dy, &mut on_zeros_static);
     gemm_dense::weight_grad::<T, IN, OUT, B, true>(&x, &dy, &mut on_zeros_gemm);
     let mut dw_static = [[nan; OUT]; IN];
     let mut dw_gemm = [[nan; OUT]; IN];
-    static_dense::weight_grad::<T, IN, OUT, B, false>(&x, &dy, &mut dw_static);
+    static_dense::weight_grad::<T, IN, OUT, B, false, false>(&x, &dy, &mut dw_static);
     gemm_dense::weight_grad::<T, IN, OUT, B, false>(&x, &dy, &mut dw_gemm);
     check_within(
         "static weight_grad overwriting",

@@ -1,12 +1,13 @@
-//! Every instruction-set level computes bit-identical results, and each
-//! level's code path really runs (this is the test that exercises the
+//! Every instruction-set level computes bit-identical results (a
+//! `#[fast_math]` network: wherever the levels agree on fusing
+//! multiply-adds), and each level's code path really runs (this is the test that exercises the
 //! `unsafe` dispatch into the AVX2 and AVX-512 variants).
 //!
 //! One test in its own binary: the level is process-wide.
 
 use staticnet::loss::{CrossEntropy, Mse};
 use staticnet::optim::{Adam, AdamConfig, Sgd, SgdConfig};
-use staticnet::simd::{level, limit_level, Level};
+use staticnet::simd::{fused_multiply_add, level, limit_level, Level};
 use staticnet::train::{train_step, StepBuffers, StepOptions};
 use staticnet::{network, Architecture};
 
@@ -128,19 +129,39 @@ fn every_level_gives_bit_identical_results() {
             run::<MixedArch, 9, 5>(),
             run::<MixedFastArch, 9, 5>(),
             run_wide(),
+            fused_multiply_add(),
         ));
     }
-    let (l0, mixed, fast, wide) = &results[0];
-    for (l, m, f, w) in &results[1..] {
+    let (l0, mixed, fast, wide, fused0) = &results[0];
+    for (l, m, f, w, fused) in &results[1..] {
         assert_eq!(
             m, mixed,
             "exact activations differ between {l0:?} and {l:?}"
         );
-        assert_eq!(f, fast, "fast activations differ between {l0:?} and {l:?}");
         assert_eq!(
             w, wide,
             "matrixmultiply regime differs between {l0:?} and {l:?}"
         );
+        // `#[fast_math]` adds products by fused multiply-adds at the
+        // levels with FMA: the same bits wherever both levels fuse or both
+        // do not, values within rounding of each other otherwise.
+        if fused == fused0 {
+            assert_eq!(f, fast, "fast activations differ between {l0:?} and {l:?}");
+        } else {
+            assert_ne!(f, fast, "{l:?} should fuse multiply-adds, {l0:?} not");
+            assert_close(f, fast, &format!("fast_math at {l0:?} and {l:?}"));
+        }
     }
     assert_ne!(mixed, fast, "fast_math should change some low bits");
+}
+
+/// Every value within a few `f32` roundings of the other (measured: at
+/// most 4.2e-8 apart after four training steps).
+fn assert_close(a: &[u32], b: &[u32], what: &str) {
+    assert_eq!(a.len(), b.len());
+    for (i, (x, y)) in a.iter().zip(b).enumerate() {
+        let (x, y) = (f32::from_bits(*x), f32::from_bits(*y));
+        let tol = 1e-6 * (1.0 + x.abs().max(y.abs()));
+        assert!((x - y).abs() <= tol, "{what}: value {i}: {x} vs {y}");
+    }
 }

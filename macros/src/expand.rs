@@ -82,7 +82,12 @@ pub fn expand(k: &TokenStream, vis: &Visibility, name: &Ident, net: &Net) -> Tok
             type LayersMut<'a, T: #k::__private::Scalar> = #layers_mut<'a, T>;
 
             #[inline(always)]
-            fn forward<'t, T: #k::__private::Scalar, const B: #prim::usize>(
+            fn forward<
+                't,
+                T: #k::__private::Scalar,
+                const B: #prim::usize,
+                const FMA: #prim::bool,
+            >(
                 params: &[T],
                 input: &[[T; #input]; B],
                 acts: &'t mut Self::Activations<T, { B }>,
@@ -103,6 +108,7 @@ pub fn expand(k: &TokenStream, vis: &Visibility, name: &Ident, net: &Net) -> Tok
                 T: #k::__private::Scalar,
                 const B: #prim::usize,
                 const ACCUMULATE: #prim::bool,
+                const FMA: #prim::bool,
             >(
                 params: &[T],
                 acts: &Self::Activations<T, { B }>,
@@ -115,7 +121,11 @@ pub fn expand(k: &TokenStream, vis: &Visibility, name: &Ident, net: &Net) -> Tok
             }
 
             #[inline(always)]
-            fn infer<T: #k::__private::Scalar, const B: #prim::usize>(
+            fn infer<
+                T: #k::__private::Scalar,
+                const B: #prim::usize,
+                const FMA: #prim::bool,
+            >(
                 params: &[T],
                 input: &[[T; #input]; B],
                 output: &mut [[T; #output]; B],
@@ -261,6 +271,16 @@ fn float(v: f64) -> TokenStream {
         quote!(-#lit)
     } else {
         quote!(#lit)
+    }
+}
+
+/// Whether the kernels fuse multiply-adds: the pass's `FMA` parameter for
+/// a `#[fast_math]` network, `false` for any other.
+fn fma_switch(ctx: &Ctx) -> TokenStream {
+    if ctx.fast {
+        quote!(FMA)
+    } else {
+        quote!(false)
     }
 }
 
@@ -414,7 +434,7 @@ fn plain_rows(k: &TokenStream, y: &TokenStream) -> TokenStream {
 
 fn forward_body(ctx: &Ctx) -> TokenStream {
     let k = ctx.k;
-    let gemm = ctx.gemm;
+    let (gemm, fma) = (ctx.gemm, fma_switch(ctx));
     let v = |i: usize| access(quote!(acts), i);
     let input = v(0);
     let mut body = vec![quote!(#input.copy_from_slice(input);)];
@@ -445,7 +465,7 @@ fn forward_body(ctx: &Ctx) -> TokenStream {
                 } else {
                     plain_rows(k, &y)
                 };
-                quote!(#k::__private::dense_forward::<T, #inputs, #outputs, { B }, #gemm>(
+                quote!(#k::__private::dense_forward::<T, #inputs, #outputs, { B }, #gemm, #fma>(
                     &#x, #w, #b, #out
                 );)
             }
@@ -468,7 +488,7 @@ fn forward_body(ctx: &Ctx) -> TokenStream {
 /// buffers it uses.
 fn backward_body(ctx: &Ctx) -> (TokenStream, Vec<usize>) {
     let k = ctx.k;
-    let gemm = ctx.gemm;
+    let (gemm, fma) = (ctx.gemm, fma_switch(ctx));
     let flat = &ctx.flat;
     let a = |i: usize| access(quote!(acts), i);
     let g = |i: usize| access(quote!(scratch), i);
@@ -522,7 +542,7 @@ fn backward_body(ctx: &Ctx) -> (TokenStream, Vec<usize>) {
                     code.push(quote!({
                         #grads_view
                         #k::__private::dense_backward::<
-                            T, #inputs, #outputs, { B }, #gemm, ACCUMULATE
+                            T, #inputs, #outputs, { B }, #gemm, ACCUMULATE, #fma
                         >(
                             &#x, #w, &#gc, dw, db,
                             grad_input.as_deref_mut().map(#k::__private::Plain)
@@ -549,7 +569,7 @@ fn backward_body(ctx: &Ctx) -> (TokenStream, Vec<usize>) {
                     code.push(quote!({
                         #grads_view
                         #k::__private::dense_backward::<
-                            T, #inputs, #outputs, { B }, #gemm, ACCUMULATE
+                            T, #inputs, #outputs, { B }, #gemm, ACCUMULATE, #fma
                         >(
                             &#x, #w, &#gc, dw, db,
                             #k::__private::core::option::Option::Some(#dx)
@@ -596,7 +616,7 @@ enum Place {
 
 fn infer_body(ctx: &Ctx) -> TokenStream {
     let k = ctx.k;
-    let gemm = ctx.gemm;
+    let (gemm, fma) = (ctx.gemm, fma_switch(ctx));
     let flat = &ctx.flat;
     let mut bufs = Buffers::default();
     let mut code = Vec::new();
@@ -647,7 +667,7 @@ fn infer_body(ctx: &Ctx) -> TokenStream {
                     None => plain_rows(k, &y),
                 };
                 code.push(
-                    quote!(#k::__private::dense_forward::<T, #inputs, #outputs, { B }, #gemm>(
+                    quote!(#k::__private::dense_forward::<T, #inputs, #outputs, { B }, #gemm, #fma>(
                         &#x, #w, #b, #out
                     );),
                 );

@@ -90,7 +90,12 @@ pub const STATIC_FORWARD_MAX_OUTPUTS: usize = 128;
 /// `w` is stored `[in][out]`. `GEMM` allows the matrixmultiply regime (see
 /// [`uses_gemm_forward`]). In the static regime the activation is applied
 /// to each row as its sums leave the registers; matrixmultiply writes the
-/// whole product first, and the activation is a pass of its own.
+/// whole product first, and the activation is a pass of its own. With
+/// `FMA` the static regime adds each product by a fused multiply-add
+/// ([`Scalar::mul_add`]): the generated code of a `#[fast_math]` network
+/// sets it where the pass runs with FMA instructions (see
+/// [`crate::simd::fused_multiply_add`]); elsewhere it would be a slow
+/// software routine.
 // Always inlined: the generated passes run inside functions compiled
 // with AVX2/AVX-512 enabled (see `crate::simd`); a call left out of line
 // would run with the build's baseline features instead.
@@ -101,6 +106,7 @@ pub fn dense_forward<
     const OUT: usize,
     const B: usize,
     const GEMM: bool,
+    const FMA: bool,
 >(
     x: &[[T; IN]; B],
     w: &[[T; OUT]; IN],
@@ -114,7 +120,7 @@ pub fn dense_forward<
         out.finish_batch();
         return;
     }
-    static_dense::forward_into(x, w, bias, out);
+    static_dense::forward_into::<T, IN, OUT, B, FMA>(x, w, bias, out);
 }
 
 /// Backward pass of a dense layer.
@@ -126,7 +132,8 @@ pub fn dense_forward<
 /// as it is ([`static_dense::Plain`]), or carried through the activation
 /// whose output `x` is ([`static_dense::ThroughActivation`]: in the static
 /// regime each row is multiplied by the derivative as soon as it is summed;
-/// on matrixmultiply in a pass of its own).
+/// on matrixmultiply in a pass of its own). `FMA` as in
+/// [`dense_forward`], for the weight gradient's sums.
 #[inline(always)]
 pub fn dense_backward<
     T: Scalar,
@@ -135,6 +142,7 @@ pub fn dense_backward<
     const B: usize,
     const GEMM: bool,
     const ACCUMULATE: bool,
+    const FMA: bool,
 >(
     x: &[[T; IN]; B],
     w: &[[T; OUT]; IN],
@@ -155,7 +163,7 @@ pub fn dense_backward<
         }
         return;
     }
-    static_dense::weight_grad::<T, IN, OUT, B, ACCUMULATE>(x, dy, dw);
+    static_dense::weight_grad::<T, IN, OUT, B, ACCUMULATE, FMA>(x, dy, dw);
     if let Some(dx) = dx {
         static_dense::input_grad_into(w, dy, dx);
     }

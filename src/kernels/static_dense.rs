@@ -46,7 +46,19 @@ pub fn forward<T: Scalar, const IN: usize, const OUT: usize, const B: usize>(
     bias: Option<&[T; OUT]>,
     y: &mut [[T; OUT]; B],
 ) {
-    forward_into(x, w, bias, Activated { f: Identity, y });
+    forward_into::<T, IN, OUT, B, false>(x, w, bias, Activated { f: Identity, y });
+}
+
+/// `acc + x·w`: with `FMA` rounded once ([`Scalar::mul_add`]), else the
+/// product is rounded before the sum. A constant of each instantiation, so
+/// the loops around it have no branch.
+#[inline(always)]
+fn multiply_add<T: Scalar, const FMA: bool>(acc: T, x: T, w: T) -> T {
+    if FMA {
+        x.mul_add(w, acc)
+    } else {
+        acc + x * w
+    }
 }
 
 /// Where the forward pass puts each row of a dense layer's result
@@ -122,9 +134,17 @@ impl<F: Activation<T>, T: Scalar, const OUT: usize, const B: usize> RowSink<T, O
     }
 }
 
-/// [`forward`], handing each row to `out` (see [`RowSink`]).
+/// [`forward`], handing each row to `out` (see [`RowSink`]); with `FMA`,
+/// every product is added to its sum by a fused multiply-add (the same
+/// order of sums, one rounding fewer per product).
 #[inline(always)]
-pub fn forward_into<T: Scalar, const IN: usize, const OUT: usize, const B: usize>(
+pub fn forward_into<
+    T: Scalar,
+    const IN: usize,
+    const OUT: usize,
+    const B: usize,
+    const FMA: bool,
+>(
     x: &[[T; IN]; B],
     w: &[[T; OUT]; IN],
     bias: Option<&[T; OUT]>,
@@ -136,11 +156,12 @@ pub fn forward_into<T: Scalar, const IN: usize, const OUT: usize, const B: usize
     };
     let (xs, x_rest) = x.as_chunks::<ROWS>();
     for (n, xb) in xs.iter().enumerate() {
-        forward_block::<T, IN, OUT, ROWS, B>(xb, w, &init, n * ROWS, &mut out);
+        forward_block::<T, IN, OUT, ROWS, B, FMA>(xb, w, &init, n * ROWS, &mut out);
     }
     for (n, xr) in x_rest.iter().enumerate() {
         let row = xs.len() * ROWS + n;
-        forward_block::<T, IN, OUT, 1, B>(core::array::from_ref(xr), w, &init, row, &mut out);
+        let xr = core::array::from_ref(xr);
+        forward_block::<T, IN, OUT, 1, B, FMA>(xr, w, &init, row, &mut out);
     }
 }
 
@@ -171,7 +192,14 @@ pub const fn partial_sums<T>(inputs: usize, outputs: usize) -> usize {
 /// network), and loops bounded by it kept LLVM vectorising over the
 /// outputs, where arrays sized by it made it gather across the sums.
 #[inline(always)]
-fn forward_block<T: Scalar, const IN: usize, const OUT: usize, const R: usize, const B: usize>(
+fn forward_block<
+    T: Scalar,
+    const IN: usize,
+    const OUT: usize,
+    const R: usize,
+    const B: usize,
+    const FMA: bool,
+>(
     x: &[[T; IN]; R],
     w: &[[T; OUT]; IN],
     init: &[T; OUT],
@@ -191,7 +219,7 @@ fn forward_block<T: Scalar, const IN: usize, const OUT: usize, const R: usize, c
             for (p, ap) in a.iter_mut().take(k).enumerate() {
                 let xi = xr[i + p];
                 for (av, wv) in ap.iter_mut().zip(w[i + p].iter()) {
-                    *av += xi * *wv;
+                    *av = multiply_add::<T, FMA>(*av, xi, *wv);
                 }
             }
         }
@@ -201,7 +229,7 @@ fn forward_block<T: Scalar, const IN: usize, const OUT: usize, const R: usize, c
         for (p, ap) in a.iter_mut().take(IN - i).enumerate() {
             let xi = xr[i + p];
             for (av, wv) in ap.iter_mut().zip(w[i + p].iter()) {
-                *av += xi * *wv;
+                *av = multiply_add::<T, FMA>(*av, xi, *wv);
             }
         }
     }
@@ -283,7 +311,9 @@ pub fn bias_grad<T: Scalar, const OUT: usize, const B: usize, const ACCUMULATE: 
 }
 
 /// `dw += xᵀ·dy`, i.e. `dw[i] += Σ_b x[b][i]·dy[b]` when `ACCUMULATE`;
-/// else `dw = xᵀ·dy`, without reading `dw`.
+/// else `dw = xᵀ·dy`, without reading `dw`. With `FMA`, each product is
+/// added by a fused multiply-add (a first row that overwrites is still a
+/// plain product).
 ///
 /// Rows are added to each `dw[i]` in batch order (one block of [`ROWS`]
 /// at a time), so the sums are the same at every instruction-set level.
@@ -296,6 +326,7 @@ pub fn weight_grad<
     const OUT: usize,
     const B: usize,
     const ACCUMULATE: bool,
+    const FMA: bool,
 >(
     x: &[[T; IN]; B],
     dy: &[[T; OUT]; B],
@@ -311,12 +342,12 @@ pub fn weight_grad<
     let (gs, g_rest) = dy.as_chunks::<ROWS>();
     let mut overwrite = !ACCUMULATE;
     for (xb, gb) in xs.iter().zip(gs.iter()) {
-        weight_grad_block::<T, IN, OUT, ROWS>(xb, gb, dw, overwrite);
+        weight_grad_block::<T, IN, OUT, ROWS, FMA>(xb, gb, dw, overwrite);
         overwrite = false;
     }
     for (xr, gr) in x_rest.iter().zip(g_rest.iter()) {
         let (xr, gr) = (core::array::from_ref(xr), core::array::from_ref(gr));
-        weight_grad_block::<T, IN, OUT, 1>(xr, gr, dw, overwrite);
+        weight_grad_block::<T, IN, OUT, 1, FMA>(xr, gr, dw, overwrite);
         overwrite = false;
     }
 }
@@ -325,7 +356,13 @@ pub fn weight_grad<
 /// replace `dw` instead. (A flag rather than a const parameter: each
 /// instantiation is compiled for every layer of every network.)
 #[inline(always)]
-fn weight_grad_block<T: Scalar, const IN: usize, const OUT: usize, const R: usize>(
+fn weight_grad_block<
+    T: Scalar,
+    const IN: usize,
+    const OUT: usize,
+    const R: usize,
+    const FMA: bool,
+>(
     x: &[[T; IN]; R],
     dy: &[[T; OUT]; R],
     dw: &mut [[T; OUT]; IN],
@@ -340,7 +377,7 @@ fn weight_grad_block<T: Scalar, const IN: usize, const OUT: usize, const R: usiz
                 }
             } else {
                 for (d, g) in dwr.iter_mut().zip(gr.iter()) {
-                    *d += xi * *g;
+                    *d = multiply_add::<T, FMA>(*d, xi, *g);
                 }
             }
         }
@@ -689,7 +726,7 @@ mod tests {
 
         let mut dw = fill::<19, 37>(5);
         let start = dw;
-        weight_grad::<_, 19, 37, 7, true>(&x, &dy, &mut dw);
+        weight_grad::<_, 19, 37, 7, true, false>(&x, &dy, &mut dw);
         for i in 0..19 {
             for o in 0..37 {
                 let want = start[i][o] + (0..7).map(|b| x[b][i] * dy[b][o]).sum::<f64>();
@@ -733,7 +770,7 @@ mod tests {
             activation::forward(f, &pre, &mut post);
 
             let (mut fused_pre, mut fused_post) = ([[nan; OUT]; B], [[nan; OUT]; B]);
-            forward_into(
+            forward_into::<T, IN, OUT, B, false>(
                 x,
                 w,
                 Some(bias),
@@ -745,7 +782,7 @@ mod tests {
             );
             assert!(fused_pre == pre && fused_post == post, "{name}: recorded");
             let mut inferred = [[nan; OUT]; B];
-            forward_into(
+            forward_into::<T, IN, OUT, B, false>(
                 x,
                 w,
                 Some(bias),
@@ -790,5 +827,98 @@ mod tests {
         let (w2, dy) = (to_f32(&w2), to_f32(&dy));
         check(Tanh, &x, &w, &bias, &w2, &dy, "f32 tanh");
         check(Elu { alpha: 1.5f32 }, &x, &w, &bias, &w2, &dy, "f32 elu");
+    }
+
+    /// `forward_into` with `FMA`: the documented order of sums (input `i`
+    /// into partial sum `i mod K`, the sums added pairwise, then onto the
+    /// bias), each product added by one fused multiply-add. A reference
+    /// written from that description must match bit for bit, in both
+    /// scalars, and must differ from rounding each product first.
+    #[test]
+    fn fused_multiply_adds_keep_the_order_and_round_once() {
+        fn reference<T: Scalar, const IN: usize, const OUT: usize>(
+            x: &[T; IN],
+            w: &[[T; OUT]; IN],
+            bias: &[T; OUT],
+        ) -> [T; OUT] {
+            let k = partial_sums::<T>(IN, OUT);
+            core::array::from_fn(|o| {
+                let mut sums = [T::ZERO; NARROW_PARTIAL_SUMS];
+                for i in 0..IN {
+                    sums[i % k] = x[i].mul_add(w[i][o], sums[i % k]);
+                }
+                let mut width = k / 2;
+                while width > 0 {
+                    for p in 0..width {
+                        sums[p] += sums[p + width];
+                    }
+                    width /= 2;
+                }
+                bias[o] + sums[0]
+            })
+        }
+        fn check<T: Scalar, const IN: usize, const OUT: usize, const B: usize>(
+            x: &[[T; IN]; B],
+            w: &[[T; OUT]; IN],
+            bias: &[T; OUT],
+        ) -> bool {
+            let mut fused = [[T::ZERO; OUT]; B];
+            let out = Activated {
+                f: Identity,
+                y: &mut fused,
+            };
+            forward_into::<T, IN, OUT, B, true>(x, w, Some(bias), out);
+            for (b, row) in fused.iter().enumerate() {
+                assert!(*row == reference(&x[b], w, bias), "{IN}->{OUT} row {b}");
+            }
+            let mut rounded = [[T::ZERO; OUT]; B];
+            forward(x, w, Some(bias), &mut rounded);
+            fused != rounded
+        }
+        let x = fill::<5, 19>(60);
+        let w = fill::<19, 7>(61);
+        let bias = fill::<1, 7>(62)[0];
+        let (xw, ww, bw) = (
+            fill::<3, 40>(63),
+            fill::<40, 150>(64),
+            fill::<1, 150>(65)[0],
+        );
+        let mut differs = check(&x, &w, &bias);
+        differs |= check(&xw, &ww, &bw);
+        assert!(differs, "f64: fusing changed no rounding");
+        let mut differs = check(&to_f32(&x), &to_f32(&w), &to_f32(&[bias])[0]);
+        differs |= check(&to_f32(&xw), &to_f32(&ww), &to_f32(&[bw])[0]);
+        assert!(differs, "f32: fusing changed no rounding");
+    }
+
+    /// `weight_grad` with `FMA`: each row's product added to `dw` by one
+    /// fused multiply-add, in batch order; an overwriting first row is a
+    /// plain product.
+    #[test]
+    fn weight_gradient_fuses_in_batch_order() {
+        let x = to_f32(&fill::<5, 9>(70));
+        let dy = to_f32(&fill::<5, 21>(71));
+        let start = to_f32(&fill::<9, 21>(72));
+        for accumulate in [true, false] {
+            let mut dw = start;
+            if accumulate {
+                weight_grad::<f32, 9, 21, 5, true, true>(&x, &dy, &mut dw);
+            } else {
+                weight_grad::<f32, 9, 21, 5, false, true>(&x, &dy, &mut dw);
+            }
+            for i in 0..9 {
+                for o in 0..21 {
+                    let mut want = if accumulate {
+                        x[0][i].mul_add(dy[0][o], start[i][o])
+                    } else {
+                        x[0][i] * dy[0][o]
+                    };
+                    for b in 1..5 {
+                        want = x[b][i].mul_add(dy[b][o], want);
+                    }
+                    assert_eq!(dw[i][o].to_bits(), want.to_bits(), "dw[{i}][{o}]");
+                }
+            }
+        }
     }
 }
