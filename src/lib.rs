@@ -61,6 +61,7 @@
 #![deny(clippy::undocumented_unsafe_blocks)]
 
 pub mod activation;
+mod aligned;
 pub mod architecture;
 pub mod clip;
 mod error;
@@ -79,6 +80,7 @@ pub mod train;
 pub mod view;
 mod zeroable;
 
+pub use aligned::{CacheAligned, CACHE_LINE};
 pub use architecture::{Architecture, Layer, Row};
 pub use error::Error;
 pub use init::Init;
@@ -125,7 +127,7 @@ pub mod __private {
     pub use crate::kernels::{dense_backward, dense_forward};
     pub use crate::residual::{add_in_place, add_into};
     pub use crate::view::{matrix, split_dense_mut, vector, DenseMut, DenseRef};
-    pub use crate::{Network, Scalar, Tape};
+    pub use crate::{CacheAligned, Network, Scalar, Tape};
     pub use core;
     pub use generic_array::GenericArray;
     pub use staticnet_macros::network_impl;

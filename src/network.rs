@@ -50,7 +50,8 @@ use rand_core::Rng;
 /// assert_eq!(first.bias().unwrap(), &[0.0; 512]); // Kaiming zeroes biases
 /// assert_eq!(net.params()[..3], [first.weight(0, 0), first.weight(1, 0), first.weight(2, 0)]);
 /// ```
-#[repr(transparent)]
+// Aligned to a cache line: see `CacheAligned`.
+#[repr(C, align(64))]
 pub struct Network<A: Architecture, T: Scalar = f32> {
     params: GenericArray<T, A::ParamLen>,
 }

@@ -412,9 +412,9 @@ fn state_rebuilt_from_public_fields_resumes_bit_identically() {
     };
     let mut restored = Adam::<f64, U6>::new(config).unwrap();
     restored.step = step;
-    restored.moments.exp_avg = params(&m);
-    restored.moments.exp_avg_sq = params(&v);
-    restored.moments.max_exp_avg_sq = params(&v_max);
+    *restored.moments.exp_avg = params(&m);
+    *restored.moments.exp_avg_sq = params(&v);
+    *restored.moments.max_exp_avg_sq = params(&v_max);
     for grad in &grads[5..] {
         restored.update(&mut q, grad, 0.01);
     }

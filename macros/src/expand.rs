@@ -42,11 +42,11 @@ pub fn expand(k: &TokenStream, vis: &Visibility, name: &Ident, net: &Net) -> Tok
     // in scope must not change what the generated code means.
     let prim = quote!(#k::__private::core::primitive);
 
-    let acts_ty = nested_tuple(ctx.flat.widths.iter().copied());
+    let acts_ty = nested_tuple(k, ctx.flat.widths.iter().copied());
     let forward = forward_body(&ctx);
     let out_access = access(quote!(acts), ctx.flat.output());
     let (backward, scratch_widths) = backward_body(&ctx);
-    let scratch_ty = nested_tuple(scratch_widths.into_iter());
+    let scratch_ty = nested_tuple(k, scratch_widths.into_iter());
     let infer = infer_body(&ctx);
     let (layer_fields, layer_mut_fields, layers_new, layers_mut_new) = layer_views(&ctx);
 
@@ -252,17 +252,20 @@ fn typenum_uint(k: &TokenStream, n: usize) -> TokenStream {
     quote!(#k::__private::typenum::UInt<#high, #bit>)
 }
 
-/// `([[T; w0]; B], ([[T; w1]; B], (…, ())))`
-fn nested_tuple(widths: impl DoubleEndedIterator<Item = usize>) -> TokenStream {
-    widths
-        .rev()
-        .fold(quote!(()), |rest, w| quote!(([[T; #w]; B], #rest)))
+/// `(CacheAligned<[[T; w0]; B]>, (CacheAligned<[[T; w1]; B]>, (…, ())))`:
+/// every row block starts on a cache line, so the kernels' vectors over a
+/// row never straddle two.
+fn nested_tuple(k: &TokenStream, widths: impl DoubleEndedIterator<Item = usize>) -> TokenStream {
+    widths.rev().fold(
+        quote!(()),
+        |rest, w| quote!((#k::__private::CacheAligned<[[T; #w]; B]>, #rest)),
+    )
 }
 
-/// The place of element `i` of a nested tuple: `base.1.1….0`.
+/// The rows of element `i` of a nested tuple: `base.1.1….0.0`.
 fn access(base: TokenStream, i: usize) -> TokenStream {
     let ones = std::iter::repeat_n(quote!(.1), i);
-    quote!(#base #(#ones)* .0)
+    quote!(#base #(#ones)* .0 .0)
 }
 
 fn float(v: f64) -> TokenStream {
@@ -626,7 +629,7 @@ fn infer_body(ctx: &Ctx) -> TokenStream {
             Place::Output => quote!((*output)),
             Place::Buf(i) => {
                 let id = format_ident!("s{}", i);
-                quote!(#id)
+                quote!(#id.0)
             }
         }
     };
@@ -710,7 +713,11 @@ fn infer_body(ctx: &Ctx) -> TokenStream {
     }
     let decls = bufs.widths.iter().enumerate().map(|(i, w)| {
         let id = format_ident!("s{}", i);
-        quote!(let mut #id = [[<T as #k::__private::Scalar>::ZERO; #w]; B];)
+        quote!(
+            let mut #id = #k::__private::CacheAligned(
+                [[<T as #k::__private::Scalar>::ZERO; #w]; B]
+            );
+        )
     });
     quote!(
         let _ = &params;
@@ -821,16 +828,15 @@ mod tests {
 
     #[test]
     fn nested_tuple_and_access_agree() {
-        let ty = nested_tuple([3usize, 5].into_iter()).to_string();
-        assert_eq!(
-            ty,
-            quote!(([[T; 3usize]; B], ([[T; 5usize]; B], ()))).to_string()
-        );
+        let ty = nested_tuple(&quote!(k), [3usize, 5].into_iter()).to_string();
+        let row = |w: usize| quote!(k::__private::CacheAligned<[[T; #w]; B]>);
+        let (r3, r5) = (row(3), row(5));
+        assert_eq!(ty, quote!((#r3, (#r5, ()))).to_string());
         assert_eq!(
             access(quote!(acts), 0).to_string(),
-            quote!(acts.0).to_string()
+            quote!(acts.0 .0).to_string()
         );
-        assert_eq!(access(quote!(acts), 2).to_string(), "acts . 1 . 1 . 0");
+        assert_eq!(access(quote!(acts), 2).to_string(), "acts . 1 . 1 . 0 . 0");
     }
 
     #[test]

@@ -55,12 +55,14 @@ impl<A: Architecture, T: Scalar> Network<A, T> {
         let cast = ArrayToNetwork::<A, T, N> {
             array: ManuallyDrop::new(params),
         };
-        // SAFETY: `Network` is `repr(transparent)` over a
+        // SAFETY: `Network` is `repr(C)` with one field at offset 0, a
         // `GenericArray<T, A::ParamLen>`, which generic-array documents to
         // have the layout of `[T; A::PARAMS]`; with `N == A::PARAMS` (just
-        // asserted) both fields are the same `N` scalars, and every bit
-        // pattern of them is a valid `Network`. Scalars have no drop glue,
-        // so nothing is dropped twice or leaked.
+        // asserted) both fields start with the same `N` scalars, and every
+        // bit pattern of them is a valid `Network`. What follows them in a
+        // `Network` is padding up to its 64-byte alignment, which needs no
+        // value. Scalars have no drop glue, so nothing is dropped twice or
+        // leaked.
         unsafe { ManuallyDrop::into_inner(cast.network) }
     }
 }

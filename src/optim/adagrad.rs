@@ -2,7 +2,7 @@
 //! gradients, `torch.optim.Adagrad`.
 
 use super::{non_negative, require, Optimizer};
-use crate::{Error, Scalar};
+use crate::{CacheAligned, Error, Scalar};
 use generic_array::{ArrayLength, GenericArray};
 
 /// Hyperparameters of [`Adagrad`]; the defaults are `torch.optim.Adagrad`'s.
@@ -90,7 +90,7 @@ pub struct Adagrad<T: Scalar, N: ArrayLength> {
     /// Updates applied so far.
     pub step: u64,
     /// Sum of squared gradients `s` per parameter (PyTorch's `sum`).
-    pub sum: GenericArray<T, N>,
+    pub sum: CacheAligned<GenericArray<T, N>>,
 }
 
 impl<T: Scalar, N: ArrayLength> Adagrad<T, N> {

@@ -3,7 +3,7 @@
 //! [`AdamW`](super::AdamW), which differs only in how weight decay enters.
 
 use super::{lerp, non_negative, require, Optimizer};
-use crate::{Error, Scalar};
+use crate::{CacheAligned, Error, Scalar};
 use generic_array::{ArrayLength, GenericArray};
 
 /// Hyperparameters of [`Adam`]; the defaults are `torch.optim.Adam`'s.
@@ -128,11 +128,11 @@ impl AdamConfig {
 #[derive(Clone, Debug, PartialEq)]
 pub struct AdamMoments<T: Scalar, N: ArrayLength> {
     /// First moment `m`, the moving average of gradients.
-    pub exp_avg: GenericArray<T, N>,
+    pub exp_avg: CacheAligned<GenericArray<T, N>>,
     /// Second moment `v`, the moving average of squared gradients.
-    pub exp_avg_sq: GenericArray<T, N>,
+    pub exp_avg_sq: CacheAligned<GenericArray<T, N>>,
     /// Running maximum of `v` (AMSGrad only; stays zero otherwise).
-    pub max_exp_avg_sq: GenericArray<T, N>,
+    pub max_exp_avg_sq: CacheAligned<GenericArray<T, N>>,
 }
 
 // SAFETY: three GenericArrays of scalars, each zero-valid.

@@ -3,7 +3,7 @@
 //! `torch.optim.RMSprop`.
 
 use super::{lerp, non_negative, require, Optimizer};
-use crate::{Error, Scalar};
+use crate::{CacheAligned, Error, Scalar};
 use generic_array::{ArrayLength, GenericArray};
 
 /// Hyperparameters of [`RmsProp`]; the defaults are `torch.optim.RMSprop`'s.
@@ -98,11 +98,11 @@ pub struct RmsProp<T: Scalar, N: ArrayLength> {
     /// Updates applied so far.
     pub step: u64,
     /// Moving average of squared gradients `v` (PyTorch's `square_avg`).
-    pub square_avg: GenericArray<T, N>,
+    pub square_avg: CacheAligned<GenericArray<T, N>>,
     /// Moving average of gradients `a` (`grad_avg`; used when centered).
-    pub grad_avg: GenericArray<T, N>,
+    pub grad_avg: CacheAligned<GenericArray<T, N>>,
     /// Momentum buffer `b` (used when momentum > 0).
-    pub momentum_buffer: GenericArray<T, N>,
+    pub momentum_buffer: CacheAligned<GenericArray<T, N>>,
 }
 
 impl<T: Scalar, N: ArrayLength> RmsProp<T, N> {

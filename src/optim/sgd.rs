@@ -2,7 +2,7 @@
 //! and weight decay: `torch.optim.SGD`.
 
 use super::Optimizer;
-use crate::{Error, Scalar};
+use crate::{CacheAligned, Error, Scalar};
 use generic_array::{ArrayLength, GenericArray};
 
 /// Hyperparameters of [`Sgd`]; the defaults are `torch.optim.SGD`'s.
@@ -90,7 +90,7 @@ pub struct Sgd<T: Scalar, N: ArrayLength> {
     /// Updates applied so far.
     pub step: u64,
     /// Momentum buffer `b` (unused when momentum is 0).
-    pub momentum_buffer: GenericArray<T, N>,
+    pub momentum_buffer: CacheAligned<GenericArray<T, N>>,
 }
 
 impl<T: Scalar, N: ArrayLength> Sgd<T, N> {
