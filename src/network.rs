@@ -175,9 +175,10 @@ impl<A: Architecture, T: Scalar> Network<A, T> {
         let params = self.params.as_slice();
         let acts = &mut tape.activations;
         crate::simd::dispatch!(
-            A::forward::<T, B, { crate::simd::BASELINE_FMA }>(params, input, acts),
-            crate::simd::featured::forward_avx512::<A, T, B>(params, input, acts),
-            crate::simd::featured::forward_avx2::<A, T, B>(params, input, acts)
+            A::forward::<T, B, { crate::simd::BASELINE_FMA }>,
+            crate::simd::featured::forward_avx512::<A, T, B>,
+            crate::simd::featured::forward_avx2::<A, T, B>;
+            params, input, acts
         )
     }
 
@@ -255,30 +256,10 @@ impl<A: Architecture, T: Scalar> Network<A, T> {
         let (acts, scratch) = (&tape.activations, &mut tape.scratch);
         let grads = grads.params.as_mut_slice();
         crate::simd::dispatch!(
-            A::backward::<T, B, ACCUMULATE, { crate::simd::BASELINE_FMA }>(
-                params,
-                acts,
-                scratch,
-                grad_output,
-                grads,
-                grad_input
-            ),
-            crate::simd::featured::backward_avx512::<A, T, B, ACCUMULATE>(
-                params,
-                acts,
-                scratch,
-                grad_output,
-                grads,
-                grad_input
-            ),
-            crate::simd::featured::backward_avx2::<A, T, B, ACCUMULATE>(
-                params,
-                acts,
-                scratch,
-                grad_output,
-                grads,
-                grad_input
-            )
+            A::backward::<T, B, ACCUMULATE, { crate::simd::BASELINE_FMA }>,
+            crate::simd::featured::backward_avx512::<A, T, B, ACCUMULATE>,
+            crate::simd::featured::backward_avx2::<A, T, B, ACCUMULATE>;
+            params, acts, scratch, grad_output, grads, grad_input
         );
         Ok(())
     }
@@ -289,9 +270,10 @@ impl<A: Architecture, T: Scalar> Network<A, T> {
     pub fn infer<const B: usize>(&self, input: &[A::Input<T>; B], output: &mut [A::Output<T>; B]) {
         let params = self.params.as_slice();
         crate::simd::dispatch!(
-            A::infer::<T, B, { crate::simd::BASELINE_FMA }>(params, input, output),
-            crate::simd::featured::infer_avx512::<A, T, B>(params, input, output),
-            crate::simd::featured::infer_avx2::<A, T, B>(params, input, output)
+            A::infer::<T, B, { crate::simd::BASELINE_FMA }>,
+            crate::simd::featured::infer_avx512::<A, T, B>,
+            crate::simd::featured::infer_avx2::<A, T, B>;
+            params, input, output
         )
     }
 

@@ -150,25 +150,25 @@ pub fn limit_level(max: Level) -> Level {
     }
 }
 
-/// Runs `$call` (an expression calling into the generated code) at the
-/// detected level. `$wrapper` names a module of this file whose
-/// `avx512`/`avx2` functions take the same arguments.
+/// Calls `$base`, `$avx512` or `$avx2` (functions taking the same
+/// arguments: the generated pass, and its wrappers in [`featured`]) with
+/// `$args`, whichever the detected level says.
 macro_rules! dispatch {
-    ($base:expr, $avx512:expr, $avx2:expr) => {{
+    ($base:expr, $avx512:expr, $avx2:expr; $($args:expr),* $(,)?) => {{
         #[cfg(all(feature = "std", target_arch = "x86_64"))]
         {
             match $crate::simd::level() {
                 // SAFETY: `level()` reports Avx512 only when the CPU has
                 // every feature the AVX-512 wrappers enable.
-                $crate::simd::Level::Avx512 => unsafe { $avx512 },
+                $crate::simd::Level::Avx512 => unsafe { $avx512($($args),*) },
                 // SAFETY: likewise for AVX2 and FMA.
-                $crate::simd::Level::Avx2 => unsafe { $avx2 },
-                $crate::simd::Level::Baseline => $base,
+                $crate::simd::Level::Avx2 => unsafe { $avx2($($args),*) },
+                $crate::simd::Level::Baseline => $base($($args),*),
             }
         }
         #[cfg(not(all(feature = "std", target_arch = "x86_64")))]
         {
-            $base
+            $base($($args),*)
         }
     }};
 }

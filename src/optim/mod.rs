@@ -89,9 +89,10 @@ pub trait Optimizer<T: Scalar, N: ArrayLength>: Sized {
     ) -> Result<(), Error> {
         let (params, grads) = (net.param_array_mut(), grads.param_array());
         crate::simd::dispatch!(
-            checked_update(self, params, grads, lr),
-            crate::simd::featured::optimizer_step_avx512(self, params, grads, lr),
-            crate::simd::featured::optimizer_step_avx2(self, params, grads, lr)
+            checked_update,
+            crate::simd::featured::optimizer_step_avx512,
+            crate::simd::featured::optimizer_step_avx2;
+            self, params, grads, lr
         )
     }
 }
