@@ -239,15 +239,18 @@ pub mod fast {
     use super::Activation;
     use crate::Scalar;
 
-    /// [`super::Sigmoid`], approximated.
+    /// [`super::Sigmoid`], approximated. `FMA` (in each of these types):
+    /// with fused multiply-adds in the approximation's polynomials, for
+    /// code that runs with FMA instructions (see
+    /// [`crate::fastmath::fused`]).
     #[derive(Clone, Copy, Debug, Default, PartialEq)]
-    pub struct Sigmoid;
+    pub struct Sigmoid<const FMA: bool = false>;
 
-    impl<T: Scalar> Activation<T> for Sigmoid {
+    impl<T: Scalar, const FMA: bool> Activation<T> for Sigmoid<FMA> {
         #[inline(always)]
         fn apply(self, x: T) -> T {
             // e^(−x) saturates instead of overflowing, so no branch is needed.
-            T::ONE / (T::ONE + (-x).fast_exp())
+            T::ONE / (T::ONE + (-x).fast_exp::<FMA>())
         }
         #[inline(always)]
         fn derivative(self, _x: T, y: T) -> T {
@@ -257,12 +260,12 @@ pub mod fast {
 
     /// [`super::Tanh`], approximated.
     #[derive(Clone, Copy, Debug, Default, PartialEq)]
-    pub struct Tanh;
+    pub struct Tanh<const FMA: bool = false>;
 
-    impl<T: Scalar> Activation<T> for Tanh {
+    impl<T: Scalar, const FMA: bool> Activation<T> for Tanh<FMA> {
         #[inline(always)]
         fn apply(self, x: T) -> T {
-            x.fast_tanh()
+            x.fast_tanh::<FMA>()
         }
         #[inline(always)]
         fn derivative(self, _x: T, y: T) -> T {
@@ -272,15 +275,15 @@ pub mod fast {
 
     /// [`super::Elu`], approximated.
     #[derive(Clone, Copy, Debug, PartialEq)]
-    pub struct Elu<T> {
+    pub struct Elu<T, const FMA: bool = false> {
         /// As in [`super::Elu`].
         pub alpha: T,
     }
 
-    impl<T: Scalar> Activation<T> for Elu<T> {
+    impl<T: Scalar, const FMA: bool> Activation<T> for Elu<T, FMA> {
         #[inline(always)]
         fn apply(self, x: T) -> T {
-            let neg = self.alpha * x.min(T::ZERO).fast_exp_m1();
+            let neg = self.alpha * x.min(T::ZERO).fast_exp_m1::<FMA>();
             if x > T::ZERO {
                 x
             } else {
@@ -289,7 +292,7 @@ pub mod fast {
         }
         #[inline(always)]
         fn derivative(self, x: T, _y: T) -> T {
-            let neg = self.alpha * x.min(T::ZERO).fast_exp();
+            let neg = self.alpha * x.min(T::ZERO).fast_exp::<FMA>();
             if x > T::ZERO {
                 T::ONE
             } else {
@@ -300,20 +303,21 @@ pub mod fast {
 
     /// [`super::Softplus`], approximated.
     #[derive(Clone, Copy, Debug, PartialEq)]
-    pub struct Softplus<T> {
+    pub struct Softplus<T, const FMA: bool = false> {
         /// As in [`super::Softplus`].
         pub beta: T,
         /// As in [`super::Softplus`].
         pub threshold: T,
     }
 
-    impl<T: Scalar> Activation<T> for Softplus<T> {
+    impl<T: Scalar, const FMA: bool> Activation<T> for Softplus<T, FMA> {
         #[inline(always)]
         fn apply(self, x: T) -> T {
             let bx = self.beta * x;
             // ln(1 + e^z) = max(z, 0) + ln(1 + e^(−|z|)): no overflow, and
             // both branches are computed so the loop stays branch-free.
-            let smooth = (bx.max(T::ZERO) + (-bx.abs()).fast_exp().fast_ln_1p()) / self.beta;
+            let e = (-bx.abs()).fast_exp::<FMA>();
+            let smooth = (bx.max(T::ZERO) + e.fast_ln_1p::<FMA>()) / self.beta;
             if bx > self.threshold {
                 x
             } else {
@@ -323,7 +327,7 @@ pub mod fast {
         #[inline(always)]
         fn derivative(self, x: T, _y: T) -> T {
             let bx = self.beta * x;
-            let s = Sigmoid.apply(bx);
+            let s = Sigmoid::<FMA>.apply(bx);
             if bx > self.threshold {
                 T::ONE
             } else {
@@ -360,52 +364,55 @@ pub mod fast {
             assert!(worst_d < 2e-6, "{name}: derivative error {worst_d:e}");
         }
 
-        #[test]
-        fn fast_activations_stay_within_their_documented_error() {
-            compare(Sigmoid, exact::Sigmoid, "sigmoid");
-            compare(Tanh, exact::Tanh, "tanh");
-            compare(Elu { alpha: 1.5f32 }, exact::Elu { alpha: 1.5f32 }, "elu");
-            let sp = |b: f32, t: f32| {
-                (
-                    Softplus {
-                        beta: b,
-                        threshold: t,
-                    },
-                    exact::Softplus {
-                        beta: b,
-                        threshold: t,
-                    },
-                )
-            };
-            let (f, e) = sp(1.0, 20.0);
-            compare(f, e, "softplus");
-            let (f, e) = sp(2.5, 10.0);
-            compare(f, e, "softplus(2.5, 10)");
-        }
-
-        #[test]
-        fn f64_fast_activations_are_exact() {
-            for &x in &[-40.0f64, -2.5, -1e-9, 0.0, 0.3, 7.0, 45.0] {
-                assert_eq!(Tanh.apply(x), exact::Tanh.apply(x));
-                assert_eq!(
-                    Elu { alpha: 1.0 }.apply(x),
-                    exact::Elu { alpha: 1.0 }.apply(x)
+        /// Both variants: rounded steps, and fused multiply-adds.
+        fn check_all<const FMA: bool>() {
+            compare(Sigmoid::<FMA>, exact::Sigmoid, "sigmoid");
+            compare(Tanh::<FMA>, exact::Tanh, "tanh");
+            let elu = Elu::<f32, FMA> { alpha: 1.5 };
+            compare(elu, exact::Elu { alpha: 1.5f32 }, "elu");
+            for (beta, threshold) in [(1.0, 20.0), (2.5, 10.0)] {
+                compare(
+                    Softplus::<f32, FMA> { beta, threshold },
+                    exact::Softplus { beta, threshold },
+                    &format!("softplus({beta}, {threshold})"),
                 );
             }
         }
 
         #[test]
-        fn extreme_inputs_stay_finite() {
+        fn fast_activations_stay_within_their_documented_error() {
+            check_all::<false>();
+            check_all::<true>();
+        }
+
+        #[test]
+        fn f64_fast_activations_are_exact() {
+            for &x in &[-40.0f64, -2.5, -1e-9, 0.0, 0.3, 7.0, 45.0] {
+                assert_eq!(Tanh::<true>.apply(x), exact::Tanh.apply(x));
+                assert_eq!(
+                    Elu::<f64> { alpha: 1.0 }.apply(x),
+                    exact::Elu { alpha: 1.0 }.apply(x)
+                );
+            }
+        }
+
+        fn stay_finite<const FMA: bool>() {
             for &x in &[-1000.0f32, -88.0, 88.0, 1000.0] {
-                assert!(Sigmoid.apply(x).is_finite());
-                assert!(Tanh.apply(x).is_finite());
-                let sp = Softplus {
+                assert!(Sigmoid::<FMA>.apply(x).is_finite());
+                assert!(Tanh::<FMA>.apply(x).is_finite());
+                let sp = Softplus::<f32, FMA> {
                     beta: 1.0,
                     threshold: 20.0,
                 };
                 assert!(sp.apply(x).is_finite() && sp.apply(x) >= 0.0);
-                assert!(Elu { alpha: 1.0 }.apply(x).is_finite());
+                assert!(Elu::<f32, FMA> { alpha: 1.0 }.apply(x).is_finite());
             }
+        }
+
+        #[test]
+        fn extreme_inputs_stay_finite() {
+            stay_finite::<false>();
+            stay_finite::<true>();
         }
     }
 }

@@ -130,8 +130,8 @@ pub trait Architecture: Sized + 'static {
     /// Whether the network was declared `#[fast_math]`, using the
     /// vectorised approximations of [`crate::fastmath`] for its `f32`
     /// sigmoid, tanh, softplus and ELU activations, and fused multiply-adds
-    /// in the static kernels where the passes run with FMA (see
-    /// [`crate::simd::fused_multiply_add`]).
+    /// in the static kernels and in those approximations where the passes
+    /// run with FMA (see [`crate::simd::fused_multiply_add`]).
     const FAST_MATH: bool = false;
 
     /// `PARAMS` as a type-level number, for buffers sized like the

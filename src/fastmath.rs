@@ -13,6 +13,10 @@
 //! | [`ln_1p`] | [0, 2^30] | 3.6e-7 relative |
 //!
 //! No branches on the data: ranges are handled by clamping and selects.
+//!
+//! [`fused`] holds the same functions with every polynomial step a fused
+//! multiply-add, within the same bounds (tested alike); a `#[fast_math]`
+//! network uses them where its passes run with FMA instructions.
 
 /// `x·log₂e` split for Cody–Waite range reduction: `ln 2 = LN2_HI + LN2_LO`
 /// with `LN2_HI` exact in few bits, so `x − n·LN2_HI` is exact.
@@ -29,17 +33,29 @@ fn pow2i(n: f32) -> f32 {
     f32::from_bits(((n as i32 + 127) as u32) << 23)
 }
 
+/// `a·b + c`: with `FMA` rounded once, else the product is rounded first.
+/// Only the polynomials use it; range reductions and corrections keep
+/// their separately rounded steps in both variants.
+#[inline(always)]
+fn mad<const FMA: bool>(a: f32, b: f32, c: f32) -> f32 {
+    if FMA {
+        crate::Scalar::mul_add(a, b, c)
+    } else {
+        a * b + c
+    }
+}
+
 /// `eʳ − 1` for |r| ≤ ln2/2: the Taylor series to r⁷ (truncation error
 /// below 2e-9 relative on that interval).
 #[inline(always)]
-fn expm1_reduced(r: f32) -> f32 {
+fn expm1_reduced<const FMA: bool>(r: f32) -> f32 {
     let p = 1.0 / 5040.0;
-    let p = p * r + 1.0 / 720.0;
-    let p = p * r + 1.0 / 120.0;
-    let p = p * r + 1.0 / 24.0;
-    let p = p * r + 1.0 / 6.0;
-    let p = p * r + 0.5;
-    let p = p * r + 1.0;
+    let p = mad::<FMA>(p, r, 1.0 / 720.0);
+    let p = mad::<FMA>(p, r, 1.0 / 120.0);
+    let p = mad::<FMA>(p, r, 1.0 / 24.0);
+    let p = mad::<FMA>(p, r, 1.0 / 6.0);
+    let p = mad::<FMA>(p, r, 0.5);
+    let p = mad::<FMA>(p, r, 1.0);
     p * r
 }
 
@@ -61,18 +77,28 @@ const EXP_MAX: f32 = 88.37;
 /// returns about 1.2e-38.
 #[inline(always)]
 pub fn exp(x: f32) -> f32 {
+    exp_with::<false>(x)
+}
+
+#[inline(always)]
+fn exp_with<const FMA: bool>(x: f32) -> f32 {
     let x = x.clamp(EXP_MIN, EXP_MAX);
     let (n, r) = reduce(x);
-    pow2i(n) * (1.0 + expm1_reduced(r))
+    pow2i(n) * (1.0 + expm1_reduced::<FMA>(r))
 }
 
 /// `eˣ − 1`, accurate near zero. Clamped like [`exp`] (so it tends to −1
 /// below −87).
 #[inline(always)]
 pub fn exp_m1(x: f32) -> f32 {
+    exp_m1_with::<false>(x)
+}
+
+#[inline(always)]
+fn exp_m1_with<const FMA: bool>(x: f32) -> f32 {
     let x = x.clamp(EXP_MIN, EXP_MAX);
     let (n, r) = reduce(x);
-    let q = expm1_reduced(r);
+    let q = expm1_reduced::<FMA>(r);
     // With n = 0 the result is q itself (no cancellation); otherwise
     // 2ⁿ(1 + q) − 1 loses at most a bit since |result| ≥ 0.29.
     let scaled = pow2i(n) * (1.0 + q) - 1.0;
@@ -90,6 +116,11 @@ const SATURATES: f32 = 7.905_311;
 /// with `x` clamped to ±7.905 where `tanh` rounds to ±1 in `f32`.
 #[inline(always)]
 pub fn tanh(x: f32) -> f32 {
+    tanh_with::<false>(x)
+}
+
+#[inline(always)]
+fn tanh_with<const FMA: bool>(x: f32) -> f32 {
     let x = x.clamp(-SATURATES, SATURATES);
     // Estrin's scheme: the powers of y = x² and the pairs of terms are
     // independent, so P takes 6 dependent operations instead of Horner's 12
@@ -97,14 +128,14 @@ pub fn tanh(x: f32) -> f32 {
     let y = x * x;
     let y2 = y * y;
     let y4 = y2 * y2;
-    let p01 = 4.893_524_6e-3 + 6.372_619_3e-4 * y;
-    let p23 = 1.485_722_4e-5 + 5.122_297e-8 * y;
-    let p45 = -8.604_672e-11 + 2.000_188e-13 * y;
+    let p01 = mad::<FMA>(6.372_619_3e-4, y, 4.893_524_6e-3);
+    let p23 = mad::<FMA>(5.122_297e-8, y, 1.485_722_4e-5);
+    let p45 = mad::<FMA>(2.000_188e-13, y, -8.604_672e-11);
     let p6 = -2.760_768_5e-16f32;
-    let p = (p01 + p23 * y2) + (p45 + p6 * y2) * y4;
-    let q01 = 4.893_525e-3 + 2.268_434_6e-3 * y;
-    let q23 = 1.185_347e-4 + 1.198_258_4e-6 * y;
-    let q = q01 + q23 * y2;
+    let p = mad::<FMA>(mad::<FMA>(p6, y2, p45), y4, mad::<FMA>(p23, y2, p01));
+    let q01 = mad::<FMA>(2.268_434_6e-3, y, 4.893_525e-3);
+    let q23 = mad::<FMA>(1.198_258_4e-6, y, 1.185_347e-4);
+    let q = mad::<FMA>(q23, y2, q01);
     let t = x * p / q;
     // Tiny inputs: tanh x = x to f32 precision, and P/Q's rounding would
     // otherwise cost a few ulps there.
@@ -123,6 +154,11 @@ pub fn sigmoid(x: f32) -> f32 {
 /// `ln(1 + u)` for `u ≥ 0` (the range softplus needs).
 #[inline(always)]
 pub fn ln_1p(u: f32) -> f32 {
+    ln_1p_with::<false>(u)
+}
+
+#[inline(always)]
+fn ln_1p_with<const FMA: bool>(u: f32) -> f32 {
     let y = 1.0 + u;
     // y = 2^e · m with m in [√½, √2).
     let bits = y.to_bits();
@@ -135,10 +171,10 @@ pub fn ln_1p(u: f32) -> f32 {
     let s = (m - 1.0) / (m + 1.0);
     let s2 = s * s;
     let p = 2.0 / 9.0;
-    let p = p * s2 + 2.0 / 7.0;
-    let p = p * s2 + 2.0 / 5.0;
-    let p = p * s2 + 2.0 / 3.0;
-    let p = p * s2 + 2.0;
+    let p = mad::<FMA>(p, s2, 2.0 / 7.0);
+    let p = mad::<FMA>(p, s2, 2.0 / 5.0);
+    let p = mad::<FMA>(p, s2, 2.0 / 3.0);
+    let p = mad::<FMA>(p, s2, 2.0);
     let ln_m = s * p;
     // The rounding of 1 + u loses u's low bits; add back the correction
     // (u − (y − 1))/y, the classic log1p trick.
@@ -150,6 +186,42 @@ pub fn ln_1p(u: f32) -> f32 {
         u * (1.0 - 0.5 * u)
     } else {
         ln
+    }
+}
+
+/// The same approximations with each polynomial step a fused
+/// multiply-add: one rounding fewer per step, within the same error bounds
+/// (tested alike). A `#[fast_math]` network uses these where its passes run
+/// with FMA instructions; elsewhere `mul_add` is a slow software routine.
+pub mod fused {
+    /// [`super::tanh`], fused.
+    #[inline(always)]
+    pub fn tanh(x: f32) -> f32 {
+        super::tanh_with::<true>(x)
+    }
+
+    /// [`super::exp`], fused.
+    #[inline(always)]
+    pub fn exp(x: f32) -> f32 {
+        super::exp_with::<true>(x)
+    }
+
+    /// [`super::exp_m1`], fused.
+    #[inline(always)]
+    pub fn exp_m1(x: f32) -> f32 {
+        super::exp_m1_with::<true>(x)
+    }
+
+    /// [`super::sigmoid`], fused.
+    #[inline(always)]
+    pub fn sigmoid(x: f32) -> f32 {
+        1.0 / (1.0 + exp(-x))
+    }
+
+    /// [`super::ln_1p`], fused.
+    #[inline(always)]
+    pub fn ln_1p(u: f32) -> f32 {
+        super::ln_1p_with::<true>(u)
     }
 }
 
@@ -182,54 +254,77 @@ mod tests {
 
     const N: usize = 2_000_000;
 
+    type F = fn(f32) -> f32;
+
+    /// Each test checks both variants: rounded steps, and fused ones.
+    fn both(plain: F, fused: F) -> [(F, &'static str); 2] {
+        [(plain, ""), (fused, "fused ")]
+    }
+
     #[test]
     fn tanh_error_is_below_5e7() {
-        let (e, at) = max_err(tanh, libm::tanh, -20.0, 20.0, N, 1e-30);
-        assert!(e < 5e-7, "tanh: {e:e} at {at}");
-        let (e, at) = max_err(tanh, libm::tanh, -1e-3, 1e-3, N / 10, 1e-30);
-        assert!(e < 5e-7, "tanh near 0: {e:e} at {at}");
-        assert_eq!(tanh(1000.0), 1.0);
-        assert_eq!(tanh(-1000.0), -1.0);
-        assert_eq!(tanh(0.0), 0.0);
+        for (tanh, v) in both(tanh, fused::tanh) {
+            let (e, at) = max_err(tanh, libm::tanh, -20.0, 20.0, N, 1e-30);
+            assert!(e < 5e-7, "{v}tanh: {e:e} at {at}");
+            let (e, at) = max_err(tanh, libm::tanh, -1e-3, 1e-3, N / 10, 1e-30);
+            assert!(e < 5e-7, "{v}tanh near 0: {e:e} at {at}");
+            assert_eq!(tanh(1000.0), 1.0);
+            assert_eq!(tanh(-1000.0), -1.0);
+            assert_eq!(tanh(0.0), 0.0);
+        }
     }
 
     #[test]
     fn exp_error_is_a_few_ulps() {
-        let (e, at) = max_err(exp, libm::exp, -87.0, 88.3, N, 0.0);
-        assert!(e < 3.6e-7, "exp: {e:e} at {at}");
-        assert!(exp(1000.0).is_finite() && exp(-1000.0) >= 0.0);
+        for (exp, v) in both(exp, fused::exp) {
+            let (e, at) = max_err(exp, libm::exp, -87.0, 88.3, N, 0.0);
+            assert!(e < 3.6e-7, "{v}exp: {e:e} at {at}");
+            assert!(exp(1000.0).is_finite() && exp(-1000.0) >= 0.0);
+        }
     }
 
     #[test]
     fn exp_m1_is_accurate_near_zero() {
-        let (e, at) = max_err(exp_m1, libm::expm1, -20.0, 20.0, N, 0.0);
-        assert!(e < 3.6e-7, "expm1: {e:e} at {at}");
-        let (e, at) = max_err(exp_m1, libm::expm1, -1e-3, 1e-3, N / 10, 1e-40);
-        assert!(e < 3.6e-7, "expm1 near 0: {e:e} at {at}");
+        for (exp_m1, v) in both(exp_m1, fused::exp_m1) {
+            let (e, at) = max_err(exp_m1, libm::expm1, -20.0, 20.0, N, 0.0);
+            assert!(e < 3.6e-7, "{v}expm1: {e:e} at {at}");
+            let (e, at) = max_err(exp_m1, libm::expm1, -1e-3, 1e-3, N / 10, 1e-40);
+            assert!(e < 3.6e-7, "{v}expm1 near 0: {e:e} at {at}");
+        }
     }
 
     #[test]
     fn sigmoid_error_is_below_5e7() {
-        let (e, at) = max_err(
-            sigmoid,
-            |x| 1.0 / (1.0 + libm::exp(-x)),
-            -80.0,
-            80.0,
-            N,
-            0.0,
-        );
-        assert!(e < 5e-7, "sigmoid: {e:e} at {at}");
-        assert_eq!(sigmoid(1000.0), 1.0);
-        assert!(sigmoid(-1000.0) >= 0.0 && sigmoid(-1000.0) < 1e-37);
+        for (sigmoid, v) in both(sigmoid, fused::sigmoid) {
+            let exact = |x: f64| 1.0 / (1.0 + libm::exp(-x));
+            let (e, at) = max_err(sigmoid, exact, -80.0, 80.0, N, 0.0);
+            assert!(e < 5e-7, "{v}sigmoid: {e:e} at {at}");
+            assert_eq!(sigmoid(1000.0), 1.0);
+            assert!(sigmoid(-1000.0) >= 0.0 && sigmoid(-1000.0) < 1e-37);
+        }
     }
 
     #[test]
     fn ln_1p_error_is_a_few_ulps() {
-        let (e, at) = max_err(ln_1p, libm::log1p, 0.0, 4.0, N, 0.0);
-        assert!(e < 3.6e-7, "ln_1p: {e:e} at {at}");
-        let (e, at) = max_err(ln_1p, libm::log1p, 0.0, 1e-3, N / 10, 1e-40);
-        assert!(e < 3.6e-7, "ln_1p near 0: {e:e} at {at}");
-        let (e, at) = max_err(ln_1p, libm::log1p, 4.0, 1.0e9, N, 0.0);
-        assert!(e < 3.6e-7, "ln_1p large: {e:e} at {at}");
+        for (ln_1p, v) in both(ln_1p, fused::ln_1p) {
+            let (e, at) = max_err(ln_1p, libm::log1p, 0.0, 4.0, N, 0.0);
+            assert!(e < 3.6e-7, "{v}ln_1p: {e:e} at {at}");
+            let (e, at) = max_err(ln_1p, libm::log1p, 0.0, 1e-3, N / 10, 1e-40);
+            assert!(e < 3.6e-7, "{v}ln_1p near 0: {e:e} at {at}");
+            let (e, at) = max_err(ln_1p, libm::log1p, 4.0, 1.0e9, N, 0.0);
+            assert!(e < 3.6e-7, "{v}ln_1p large: {e:e} at {at}");
+        }
+    }
+
+    /// The fused variants really fuse: somewhere on the grid they round
+    /// differently from the plain ones.
+    #[test]
+    fn fused_variants_round_differently() {
+        let grid = (0..=20_000).map(|i| i as f32 / 1000.0 - 10.0);
+        let differs = |plain: F, fused: F| grid.clone().any(|x| plain(x) != fused(x));
+        assert!(differs(tanh, fused::tanh));
+        assert!(differs(exp, fused::exp));
+        assert!(differs(exp_m1, fused::exp_m1));
+        assert!(differs(|x| ln_1p(x.abs()), |x| fused::ln_1p(x.abs())));
     }
 }

@@ -97,8 +97,9 @@ pub use zeroable::Zeroable;
 ///     /// docs
 ///     #[static_kernels]            // optional: never use matrixmultiply
 ///     #[fast_math]                 // optional: approximate f32 sigmoid, tanh,
-///                                  // softplus, ELU; fused multiply-adds
-///                                  // where the CPU has FMA
+///                                  // softplus, ELU; fused multiply-adds in
+///                                  // kernels and approximations where the
+///                                  // CPU has FMA
 ///     pub struct Name(IN -> OUT) {
 ///         Dense<N>,                 // N outputs, with bias
 ///         Dense<N, bias = false>,   // without bias

@@ -88,15 +88,18 @@ pub trait Scalar:
     /// The smaller of two values (NaN-ignoring, like `f32::min`).
     fn min(self, other: Self) -> Self;
 
-    /// `tanh` by [`crate::fastmath::tanh`] for `f32`; exact for `f64`.
-    fn fast_tanh(self) -> Self;
-    /// `eˣ` by [`crate::fastmath::exp`] for `f32`; exact for `f64`.
-    fn fast_exp(self) -> Self;
-    /// `eˣ − 1` by [`crate::fastmath::exp_m1`] for `f32`; exact for `f64`.
-    fn fast_exp_m1(self) -> Self;
-    /// `ln(1 + x)`, `x ≥ 0`, by [`crate::fastmath::ln_1p`] for `f32`; exact
-    /// for `f64`.
-    fn fast_ln_1p(self) -> Self;
+    /// `tanh` by [`crate::fastmath::tanh`] for `f32` (with `FMA`, by
+    /// [`crate::fastmath::fused::tanh`]); exact for `f64`.
+    fn fast_tanh<const FMA: bool>(self) -> Self;
+    /// `eˣ` by [`crate::fastmath::exp`] for `f32` (`FMA`: the fused one);
+    /// exact for `f64`.
+    fn fast_exp<const FMA: bool>(self) -> Self;
+    /// `eˣ − 1` by [`crate::fastmath::exp_m1`] for `f32` (`FMA`: the fused
+    /// one); exact for `f64`.
+    fn fast_exp_m1<const FMA: bool>(self) -> Self;
+    /// `ln(1 + x)`, `x ≥ 0`, by [`crate::fastmath::ln_1p`] for `f32`
+    /// (`FMA`: the fused one); exact for `f64`.
+    fn fast_ln_1p<const FMA: bool>(self) -> Self;
 
     /// The values as `f32`, when `Self` is `f32` (for kernels written for
     /// `f32` alone).
@@ -141,6 +144,7 @@ macro_rules! impl_scalar {
     ($t:ty, $name:literal, $gemm:path, $exp:path, $expm1:path, $log:path, $log1p:path,
      $tanh:path, $sqrt:path, $fma:path, $fabs:path, $cos:path,
      fast: $ftanh:path, $fexp:path, $fexpm1:path, $flog1p:path,
+     fused: $utanh:path, $uexp:path, $uexpm1:path, $ulog1p:path,
      f32s: $f32s:path) => {
         impl Scalar for $t {
             const ZERO: Self = 0.0;
@@ -216,20 +220,36 @@ macro_rules! impl_scalar {
                 $cos(self)
             }
             #[inline(always)]
-            fn fast_tanh(self) -> Self {
-                $ftanh(self)
+            fn fast_tanh<const FMA: bool>(self) -> Self {
+                if FMA {
+                    $utanh(self)
+                } else {
+                    $ftanh(self)
+                }
             }
             #[inline(always)]
-            fn fast_exp(self) -> Self {
-                $fexp(self)
+            fn fast_exp<const FMA: bool>(self) -> Self {
+                if FMA {
+                    $uexp(self)
+                } else {
+                    $fexp(self)
+                }
             }
             #[inline(always)]
-            fn fast_exp_m1(self) -> Self {
-                $fexpm1(self)
+            fn fast_exp_m1<const FMA: bool>(self) -> Self {
+                if FMA {
+                    $uexpm1(self)
+                } else {
+                    $fexpm1(self)
+                }
             }
             #[inline(always)]
-            fn fast_ln_1p(self) -> Self {
-                $flog1p(self)
+            fn fast_ln_1p<const FMA: bool>(self) -> Self {
+                if FMA {
+                    $ulog1p(self)
+                } else {
+                    $flog1p(self)
+                }
             }
             #[inline(always)]
             fn is_finite(self) -> bool {
@@ -297,6 +317,10 @@ impl_scalar!(
     crate::fastmath::exp,
     crate::fastmath::exp_m1,
     crate::fastmath::ln_1p,
+    fused: crate::fastmath::fused::tanh,
+    crate::fastmath::fused::exp,
+    crate::fastmath::fused::exp_m1,
+    crate::fastmath::fused::ln_1p,
     f32s: Some
 );
 impl_scalar!(
@@ -314,6 +338,10 @@ impl_scalar!(
     libm::cos,
     // f64 users chose precision: the exact functions.
     fast: libm::tanh,
+    libm::exp,
+    libm::expm1,
+    libm::log1p,
+    fused: libm::tanh,
     libm::exp,
     libm::expm1,
     libm::log1p,

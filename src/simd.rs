@@ -19,11 +19,11 @@
 //! per call which version to run, and sums in the portable code's order, so
 //! the level still does not change any result.
 //!
-//! The one exception is opt-in: a `#[fast_math]` network adds products by
-//! fused multiply-adds where [`fused_multiply_add`] says the instructions
-//! exist (the AVX2 and AVX-512 levels), and by a multiplication and an
-//! addition at the baseline level, so its results there differ in the
-//! last bits.
+//! The one exception is opt-in: a `#[fast_math]` network adds products
+//! (and evaluates its approximations' polynomials) by fused multiply-adds
+//! where [`fused_multiply_add`] says the instructions exist (the AVX2 and
+//! AVX-512 levels), and by a multiplication and an addition at the baseline
+//! level, so its results there differ in the last bits.
 //!
 //! AVX-512 code uses 512-bit vectors: LLVM would otherwise prefer 256-bit
 //! ones on this class of CPU, which measured about 20% slower on the

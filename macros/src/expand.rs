@@ -301,15 +301,23 @@ fn act_expr(ctx: &Ctx, act: Act) -> TokenStream {
         let v = float(v);
         quote!(<T as #k::__private::Scalar>::from_f64(#v))
     };
+    // The approximations take the pass's `FMA`, to fuse their polynomials
+    // where the pass runs with FMA instructions.
+    let fused = if ctx.fast { quote!(::<FMA>) } else { quote!() };
+    let fused_t = if ctx.fast {
+        quote!(::<T, FMA>)
+    } else {
+        quote!()
+    };
     match act {
         Act::Identity => quote!(#m::Identity),
         Act::BinaryStep => quote!(#m::BinaryStep),
-        Act::Sigmoid => quote!(#fm::Sigmoid),
-        Act::Tanh => quote!(#fm::Tanh),
+        Act::Sigmoid => quote!(#fm::Sigmoid #fused),
+        Act::Tanh => quote!(#fm::Tanh #fused),
         Act::Relu => quote!(#m::Relu),
         Act::Softplus { beta, threshold } => {
             let (b, t) = (s(beta), s(threshold));
-            quote!(#fm::Softplus { beta: #b, threshold: #t })
+            quote!(#fm::Softplus #fused_t { beta: #b, threshold: #t })
         }
         Act::LeakyRelu { slope } => {
             let v = s(slope);
@@ -317,7 +325,7 @@ fn act_expr(ctx: &Ctx, act: Act) -> TokenStream {
         }
         Act::Elu { alpha } => {
             let v = s(alpha);
-            quote!(#fm::Elu { alpha: #v })
+            quote!(#fm::Elu #fused_t { alpha: #v })
         }
     }
 }
