@@ -18,6 +18,8 @@
 //! multiply-add, within the same bounds (tested alike); a `#[fast_math]`
 //! network uses them where its passes run with FMA instructions.
 
+use crate::Scalar;
+
 /// `x·log₂e` split for Cody–Waite range reduction: `ln 2 = LN2_HI + LN2_LO`
 /// with `LN2_HI` exact in few bits, so `x − n·LN2_HI` is exact.
 const LOG2_E: f32 = core::f32::consts::LOG2_E;
@@ -33,16 +35,12 @@ fn pow2i(n: f32) -> f32 {
     f32::from_bits(((n as i32 + 127) as u32) << 23)
 }
 
-/// `a·b + c`: with `FMA` rounded once, else the product is rounded first.
-/// Only the polynomials use it; range reductions and corrections keep
-/// their separately rounded steps in both variants.
+/// `a·b + c` ([`Scalar::mul_add_if`]). Only the polynomials use it;
+/// range reductions and corrections keep their separately rounded steps in
+/// both variants.
 #[inline(always)]
 fn mad<const FMA: bool>(a: f32, b: f32, c: f32) -> f32 {
-    if FMA {
-        crate::Scalar::mul_add(a, b, c)
-    } else {
-        a * b + c
-    }
+    a.mul_add_if::<FMA>(b, c)
 }
 
 /// `eʳ − 1` for |r| ≤ ln2/2: the Taylor series to r⁷ (truncation error

@@ -77,6 +77,17 @@ pub trait Scalar:
     /// FMA (see [`crate::simd::fused_multiply_add`]); elsewhere a software
     /// routine.
     fn mul_add(self, a: Self, b: Self) -> Self;
+    /// `self·a + b`: with `FMA` rounded once ([`Scalar::mul_add`]), else the
+    /// product is rounded first. A constant of each instantiation, so the
+    /// loops around it have no branch.
+    #[inline(always)]
+    fn mul_add_if<const FMA: bool>(self, a: Self, b: Self) -> Self {
+        if FMA {
+            self.mul_add(a, b)
+        } else {
+            self * a + b
+        }
+    }
     /// Absolute value.
     fn abs(self) -> Self;
     /// Cosine.

@@ -49,18 +49,6 @@ pub fn forward<T: Scalar, const IN: usize, const OUT: usize, const B: usize>(
     forward_into::<T, IN, OUT, B, false>(x, w, bias, Activated { f: Identity, y });
 }
 
-/// `acc + x·w`: with `FMA` rounded once ([`Scalar::mul_add`]), else the
-/// product is rounded before the sum. A constant of each instantiation, so
-/// the loops around it have no branch.
-#[inline(always)]
-fn multiply_add<T: Scalar, const FMA: bool>(acc: T, x: T, w: T) -> T {
-    if FMA {
-        x.mul_add(w, acc)
-    } else {
-        acc + x * w
-    }
-}
-
 /// Where the forward pass puts each row of a dense layer's result
 /// `v = x·W + b`, while the row is still in registers: the bias and the
 /// activation that follows the layer are applied in the same pass as the
@@ -219,7 +207,7 @@ fn forward_block<
             for (p, ap) in a.iter_mut().take(k).enumerate() {
                 let xi = xr[i + p];
                 for (av, wv) in ap.iter_mut().zip(w[i + p].iter()) {
-                    *av = multiply_add::<T, FMA>(*av, xi, *wv);
+                    *av = xi.mul_add_if::<FMA>(*wv, *av);
                 }
             }
         }
@@ -229,7 +217,7 @@ fn forward_block<
         for (p, ap) in a.iter_mut().take(IN - i).enumerate() {
             let xi = xr[i + p];
             for (av, wv) in ap.iter_mut().zip(w[i + p].iter()) {
-                *av = multiply_add::<T, FMA>(*av, xi, *wv);
+                *av = xi.mul_add_if::<FMA>(*wv, *av);
             }
         }
     }
@@ -377,7 +365,7 @@ fn weight_grad_block<
                 }
             } else {
                 for (d, g) in dwr.iter_mut().zip(gr.iter()) {
-                    *d = multiply_add::<T, FMA>(*d, xi, *g);
+                    *d = xi.mul_add_if::<FMA>(*g, *d);
                 }
             }
         }
