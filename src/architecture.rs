@@ -137,6 +137,9 @@ pub trait Architecture: Sized + 'static {
     /// `PARAMS` as a type-level number, for buffers sized like the
     /// parameters in generic code (`GenericArray<T, A::ParamLen>`).
     type ParamLen: ArrayLength;
+    /// The number of 32-bit words of the packed bf16 layout as a
+    /// type-level number (see [`crate::bf16::Bf16Network`]).
+    type Bf16Len: ArrayLength;
     /// One input row, `[T; INPUT]`.
     type Input<T: Scalar>: Row<T>;
     /// One output row, `[T; OUTPUT]`.
@@ -184,6 +187,16 @@ pub trait Architecture: Sized + 'static {
         params: &[T],
         input: &[Self::Input<T>; B],
         output: &mut [Self::Output<T>; B],
+    );
+
+    /// Runs the network with bf16 weights on a batch: `packed` is laid out
+    /// as [`crate::bf16::Bf16Network`] documents. `FMA` as in
+    /// [`Architecture::forward`]; the bf16 sums give the same bits either
+    /// way.
+    fn infer_bf16<const B: usize, const FMA: bool>(
+        packed: &[u32],
+        input: &[Self::Input<f32>; B],
+        output: &mut [Self::Output<f32>; B],
     );
 
     /// Typed views of the parameters.

@@ -19,6 +19,7 @@ impl<const I: usize, const O: usize> Architecture for Fallback<I, O> {
     const STATIC_KERNELS: bool = true;
 
     type ParamLen = typenum::U0;
+    type Bf16Len = typenum::U0;
     type Input<T: Scalar> = [T; I];
     type Output<T: Scalar> = [T; O];
     type Activations<T: Scalar, const B: usize> = [[T; O]; B];
@@ -52,6 +53,13 @@ impl<const I: usize, const O: usize> Architecture for Fallback<I, O> {
         _params: &[T],
         _input: &[[T; I]; B],
         _output: &mut [[T; O]; B],
+    ) {
+    }
+
+    fn infer_bf16<const B: usize, const FMA: bool>(
+        _packed: &[u32],
+        _input: &[[f32; I]; B],
+        _output: &mut [[f32; O]; B],
     ) {
     }
 

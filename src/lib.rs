@@ -48,6 +48,9 @@
 //!   `dense1`, … in declaration order, returned by
 //!   [`Network::layers`] and [`Network::layers_mut`].
 //!
+//! For deployment, [`bf16::Bf16Network`] holds a trained `f32` network's
+//! weights in bf16 (half the bytes) and runs inference only.
+//!
 //! # Features
 //!
 //! - `std` (default): heap constructors, and the matrixmultiply regime for
@@ -63,6 +66,7 @@
 pub mod activation;
 mod aligned;
 pub mod architecture;
+pub mod bf16;
 pub mod clip;
 mod error;
 pub mod fastmath;
@@ -123,7 +127,9 @@ macro_rules! network {
 pub mod __private {
     pub use crate::activation;
     pub use crate::architecture::{ActivationKind, Architecture, DenseLayout, Layer};
+    pub use crate::bf16::view as bf16_view;
     pub use crate::fallback::Fallback;
+    pub use crate::kernels::bf16_dense::forward_into as bf16_dense_forward;
     pub use crate::kernels::static_dense::{Activated, Plain, Recorded, ThroughActivation};
     pub use crate::kernels::{dense_backward, dense_forward};
     pub use crate::residual::{add_in_place, add_into};

@@ -129,6 +129,29 @@ pub fn fused_multiply_add() -> bool {
     BASELINE_FMA || (cfg!(feature = "std") && level() >= Level::Avx2)
 }
 
+/// Whether bf16 layers ([`crate::bf16`]) sum with AVX-512 BF16's
+/// `vdpbf16ps`: where the passes run at [`Level::Avx512`] on a CPU that
+/// has it (with `std`), or where the build's own target features include
+/// AVX-512F and AVX-512 BF16. Elsewhere they sum in `f32` code, to the
+/// same bits (see [`crate::kernels::bf16_dense`]).
+#[inline]
+pub fn bf16_dot_product() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if cfg!(all(
+            target_feature = "avx512f",
+            target_feature = "avx512bf16"
+        )) {
+            return true;
+        }
+        #[cfg(feature = "std")]
+        if level() == Level::Avx512 {
+            return std::is_x86_feature_detected!("avx512bf16");
+        }
+    }
+    false
+}
+
 /// Whether the baseline level (the build's own target features) fuses:
 /// with `std` in a build whose target features include FMA.
 pub(crate) const BASELINE_FMA: bool = cfg!(all(feature = "std", target_feature = "fma"));
@@ -186,7 +209,7 @@ pub(crate) mod featured {
     use generic_array::{ArrayLength, GenericArray};
 
     macro_rules! featured {
-        ($features:literal, $forward:ident, $backward:ident, $infer:ident, $step:ident) => {
+        ($features:literal, $forward:ident, $backward:ident, $infer:ident, $infer_bf16:ident, $step:ident) => {
             #[target_feature(enable = $features)]
             pub(crate) fn $step<T: Scalar, N: ArrayLength, O: Optimizer<T, N>>(
                 opt: &mut O,
@@ -231,6 +254,15 @@ pub(crate) mod featured {
             }
 
             #[target_feature(enable = $features)]
+            pub(crate) fn $infer_bf16<A: Architecture, const B: usize>(
+                packed: &[u32],
+                input: &[A::Input<f32>; B],
+                output: &mut [A::Output<f32>; B],
+            ) {
+                A::infer_bf16::<B, true>(packed, input, output)
+            }
+
+            #[target_feature(enable = $features)]
             pub(crate) fn $infer<A: Architecture, T: Scalar, const B: usize>(
                 params: &[T],
                 input: &[A::Input<T>; B],
@@ -246,6 +278,7 @@ pub(crate) mod featured {
         forward_avx512,
         backward_avx512,
         infer_avx512,
+        infer_bf16_avx512,
         optimizer_step_avx512
     );
     featured!(
@@ -253,6 +286,7 @@ pub(crate) mod featured {
         forward_avx2,
         backward_avx2,
         infer_avx2,
+        infer_bf16_avx2,
         optimizer_step_avx2
     );
 }

@@ -14,8 +14,9 @@ use generic_array::{ArrayLength, GenericArray};
 ///
 /// Implementors guarantee that `core::mem::zeroed::<Self>()` is a valid,
 /// fully initialised value. The library implements it for `f32`, `f64`,
-/// `bool`, `()`, arrays and generic arrays of `Zeroable` types, and pairs of
-/// `Zeroable` types (padding bytes need no particular value).
+/// `u32`, `u64`, `bool`, `()`, arrays and generic arrays of `Zeroable`
+/// types, and pairs of `Zeroable` types (padding bytes need no particular
+/// value).
 pub unsafe trait Zeroable: Sized {}
 
 // SAFETY: 0.0 is all-zero bits in IEEE 754.
@@ -24,6 +25,8 @@ unsafe impl Zeroable for f32 {}
 unsafe impl Zeroable for f64 {}
 // SAFETY: zero is a valid integer.
 unsafe impl Zeroable for u64 {}
+// SAFETY: all-zero bytes are the integer 0.
+unsafe impl Zeroable for u32 {}
 // SAFETY: `false` is the zero byte.
 unsafe impl Zeroable for bool {}
 // SAFETY: a zero-sized type has no bytes to be invalid.

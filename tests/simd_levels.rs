@@ -1,7 +1,9 @@
 //! Every instruction-set level computes bit-identical results (a
 //! `#[fast_math]` network: wherever the levels agree on fusing
-//! multiply-adds), and each level's code path really runs (this is the test that exercises the
-//! `unsafe` dispatch into the AVX2 and AVX-512 variants).
+//! multiply-adds; bf16 inference: whether or not the CPU's bf16
+//! dot-product instruction is used), and each level's code path really
+//! runs (this is the test that exercises the `unsafe` dispatch into the
+//! AVX2 and AVX-512 variants).
 //!
 //! One test in its own binary: the level is process-wide.
 
@@ -31,6 +33,30 @@ network! {
 
     /// Large enough at batch 16 for the matrixmultiply regime.
     struct Wide(64 -> 10) { Dense<96>, Relu, Dense<10> }
+
+    /// W2's shape, for bf16 inference (a streamed first layer).
+    struct Pixels(784 -> 10) { Dense<128>, Relu, Dense<64>, Relu, Dense<10> }
+}
+
+/// bf16 inference of a seeded network at batch 1 and 3, as bits.
+fn run_bf16<
+    A: Architecture<Input<f32> = [f32; I], Output<f32> = [f32; O]>,
+    const I: usize,
+    const O: usize,
+>() -> Vec<u32> {
+    let net = staticnet::Network::<A, f32>::boxed_seeded(8);
+    let packed = staticnet::bf16::Bf16Network::boxed_from_network(&net);
+    let x: Box<[[f32; I]; 3]> = Box::new(core::array::from_fn(|b| {
+        core::array::from_fn(|i| ((b * 7 + i * 5) % 17) as f32 / 8.5 - 1.0)
+    }));
+    let mut y = [[0.0f32; O]; 3];
+    packed.infer(&x, &mut y);
+    let one = packed.predict(&x[2]);
+    y.as_flattened()
+        .iter()
+        .chain(one.iter())
+        .map(|v| v.to_bits())
+        .collect()
 }
 
 /// Everything a few training steps produce, as bits.
@@ -130,10 +156,28 @@ fn every_level_gives_bit_identical_results() {
             run::<MixedFastArch, 9, 5>(),
             run_wide(),
             fused_multiply_add(),
+            (
+                run_bf16::<MixedArch, 9, 5>(),
+                run_bf16::<PixelsArch, 784, 10>(),
+            ),
+            staticnet::simd::bf16_dot_product(),
         ));
     }
-    let (l0, mixed, fast, wide, fused0) = &results[0];
-    for (l, m, f, w, fused) in &results[1..] {
+    let (l0, mixed, fast, wide, fused0, bf16, _) = &results[0];
+    // The bf16 sums by `vdpbf16ps` (where the CPU has it) and by `f32`
+    // code at every other level: the same bits.
+    eprintln!(
+        "bf16 dot-product instruction used at: {:?}",
+        results
+            .iter()
+            .filter(|r| r.6)
+            .map(|r| r.0)
+            .collect::<Vec<_>>()
+    );
+    for (l, .., b, _) in &results[1..] {
+        assert_eq!(b, bf16, "bf16 inference differs between {l0:?} and {l:?}");
+    }
+    for (l, m, f, w, fused, ..) in &results[1..] {
         assert_eq!(
             m, mixed,
             "exact activations differ between {l0:?} and {l:?}"

@@ -354,3 +354,27 @@ fn the_training_loop_does_not_allocate_per_epoch() {
         "allocations grew with epochs: {one} for 1 epoch, {many} for 6"
     );
 }
+
+#[test]
+fn bf16_inference_never_allocates() {
+    fn check<A, const IN: usize, const OUT: usize, const B: usize>()
+    where
+        A: Architecture<Input<f32> = [f32; IN], Output<f32> = [f32; OUT]>,
+    {
+        let net = Network::<A, f32>::boxed_seeded(4);
+        let packed = staticnet::bf16::Bf16Network::boxed_from_network(&net);
+        let input = rows::<f32, IN, B>(3);
+        let mut output = Box::new([[0.0f32; OUT]; B]);
+        let infer = allocations_during(|| packed.infer(black_box(&input), &mut output));
+        let predict = allocations_during(|| {
+            black_box(packed.predict(black_box(&input[0])));
+        });
+        assert_eq!((infer, predict), (0, 0), "{} bf16 at batch {B}", A::NAME);
+        assert!(output.as_flattened().iter().any(|v| *v != 0.0));
+    }
+    // Batch 32 would send Mnist's `f32` products to matrixmultiply; bf16
+    // layers are always summed in place.
+    check::<MnistArch, 784, 10, 1>();
+    check::<MnistArch, 784, 10, 32>();
+    check::<StaticResidualArch, 64, 10, 3>();
+}

@@ -47,7 +47,9 @@ pub fn expand(k: &TokenStream, vis: &Visibility, name: &Ident, net: &Net) -> Tok
     let out_access = access(quote!(acts), ctx.flat.output());
     let (backward, scratch_widths) = backward_body(&ctx);
     let scratch_ty = nested_tuple(k, scratch_widths.into_iter());
-    let infer = infer_body(&ctx);
+    let infer = infer_body(&ctx, Weights::Params);
+    let infer_bf16 = infer_body(&ctx, Weights::Bf16);
+    let bf16_len = typenum_uint(k, bf16_len(&ctx.flat));
     let (layer_fields, layer_mut_fields, layers_new, layers_mut_new) = layer_views(&ctx);
 
     // No intra-doc link to the runtime crate: its name in the user's crate
@@ -74,6 +76,7 @@ pub fn expand(k: &TokenStream, vis: &Visibility, name: &Ident, net: &Net) -> Tok
             const FAST_MATH: #prim::bool = #fast_math;
 
             type ParamLen = #param_len;
+            type Bf16Len = #bf16_len;
             type Input<T: #k::__private::Scalar> = [T; #input];
             type Output<T: #k::__private::Scalar> = [T; #output];
             type Activations<T: #k::__private::Scalar, const B: #prim::usize> = #acts_ty;
@@ -133,6 +136,15 @@ pub fn expand(k: &TokenStream, vis: &Visibility, name: &Ident, net: &Net) -> Tok
                 #infer
             }
 
+            #[inline(always)]
+            fn infer_bf16<const B: #prim::usize, const FMA: #prim::bool>(
+                packed: &[#prim::u32],
+                input: &[[#prim::f32; #input]; B],
+                output: &mut [[#prim::f32; #output]; B],
+            ) {
+                #infer_bf16
+            }
+
             #[inline]
             fn layers<T: #k::__private::Scalar>(params: &[T]) -> #layers<'_, T> {
                 #layers_new
@@ -184,6 +196,7 @@ pub fn expand(k: &TokenStream, vis: &Visibility, name: &Ident, net: &Net) -> Tok
 /// Names the generated code uses for parameters and locals.
 const LOCALS: &[&str] = &[
     "params",
+    "packed",
     "input",
     "output",
     "acts",
@@ -625,9 +638,43 @@ enum Place {
     Buf(usize),
 }
 
-fn infer_body(ctx: &Ctx) -> TokenStream {
+/// What the weights of an inference pass are stored as.
+#[derive(Clone, Copy, PartialEq)]
+enum Weights {
+    /// The parameters, in `T`.
+    Params,
+    /// The packed bf16 layout (`packed`, in `f32` passes): each dense
+    /// layer's weight pairs, then its biases.
+    Bf16,
+}
+
+/// Words of the packed bf16 layout of a dense layer.
+fn bf16_words(inputs: usize, outputs: usize, bias: bool) -> usize {
+    inputs.div_ceil(2) * outputs + if bias { outputs } else { 0 }
+}
+
+/// Words of the whole packed bf16 layout.
+fn bf16_len(flat: &Flat) -> usize {
+    flat.ops
+        .iter()
+        .map(|op| match op {
+            Op::Dense {
+                inputs,
+                outputs,
+                bias,
+                ..
+            } => bf16_words(*inputs, *outputs, *bias),
+            _ => 0,
+        })
+        .sum()
+}
+
+fn infer_body(ctx: &Ctx, weights: Weights) -> TokenStream {
     let k = ctx.k;
     let (gemm, fma) = (ctx.gemm, fma_switch(ctx));
+    // Where the next dense layer's words start in the packed layout
+    // (dense layers are in declaration order).
+    let mut packed_at = 0;
     let flat = &ctx.flat;
     let mut bufs = Buffers::default();
     let mut code = Vec::new();
@@ -677,11 +724,34 @@ fn infer_body(ctx: &Ctx) -> TokenStream {
                     }
                     None => plain_rows(k, &y),
                 };
-                code.push(
-                    quote!(#k::__private::dense_forward::<T, #inputs, #outputs, { B }, #gemm, #fma>(
-                        &#x, #w, #b, #out
-                    );),
-                );
+                code.push(match weights {
+                    Weights::Params => quote!(
+                        #k::__private::dense_forward::<T, #inputs, #outputs, { B }, #gemm, #fma>(
+                            &#x, #w, #b, #out
+                        );
+                    ),
+                    Weights::Bf16 => {
+                        let pairs = inputs.div_ceil(2);
+                        let v = quote!(#k::__private::bf16_view);
+                        let w = quote!(#v::pairs::<#pairs, #outputs>(packed, #packed_at));
+                        let b = if *bias {
+                            let at = packed_at + pairs * outputs;
+                            quote!(#k::__private::core::option::Option::Some(
+                                #v::biases::<#outputs>(packed, #at)
+                            ))
+                        } else {
+                            quote!(#k::__private::core::option::Option::None)
+                        };
+                        // The pass's `FMA` speeds up the portable sums
+                        // without changing them (see `bf16_dense`).
+                        quote!(
+                            #k::__private::bf16_dense_forward::<#inputs, #outputs, #pairs, { B }, FMA>(
+                                &#x, #w, #b, #out
+                            );
+                        )
+                    }
+                });
+                packed_at += bf16_words(*inputs, *outputs, *bias);
                 if let Place::Buf(i) = cur {
                     if !stack.contains(&cur) {
                         bufs.release(i);
@@ -727,11 +797,20 @@ fn infer_body(ctx: &Ctx) -> TokenStream {
             );
         )
     });
-    quote!(
-        let _ = &params;
-        #(#decls)*
-        #(#code)*
-    )
+    match weights {
+        Weights::Params => quote!(
+            let _ = &params;
+            #(#decls)*
+            #(#code)*
+        ),
+        // The activations and scratch buffers name `T`.
+        Weights::Bf16 => quote!(
+            type T = #k::__private::core::primitive::f32;
+            let _ = &packed;
+            #(#decls)*
+            #(#code)*
+        ),
+    }
 }
 
 /// Fields and constructors of the typed layer views.
@@ -930,16 +1009,31 @@ mod tests {
         assert_eq!(count(&forward, "Recorded {"), 2, "{forward}");
         assert_eq!(count(&forward, "activation :: Identity"), 1, "{forward}");
         assert_eq!(count(&forward, "activation :: forward"), 0, "{forward}");
-        let infer = infer_body(&ctx).to_string();
-        assert_eq!(
-            count(
-                &infer,
-                "Activated { f : :: sn :: __private :: activation :: Tanh"
-            ),
-            2,
-            "{infer}"
-        );
-        assert_eq!(count(&infer, "activation :: forward"), 0, "{infer}");
+        for weights in [Weights::Params, Weights::Bf16] {
+            let infer = infer_body(&ctx, weights).to_string();
+            assert_eq!(
+                count(
+                    &infer,
+                    "Activated { f : :: sn :: __private :: activation :: Tanh"
+                ),
+                2,
+                "{infer}"
+            );
+            assert_eq!(count(&infer, "activation :: forward"), 0, "{infer}");
+        }
+        // The packed layout: 4 -> 8 takes 2·8 words of pairs and 8 of
+        // biases, 8 -> 8 takes 4·8 + 8, 8 -> 2 takes 4·2 + 2.
+        assert_eq!(bf16_len(&ctx.flat), 24 + 40 + 10);
+        let bf16 = infer_body(&ctx, Weights::Bf16).to_string();
+        for (pairs, outputs, at) in [(2, 8, 0), (4, 8, 24), (4, 2, 64)] {
+            let view = format!("pairs :: < {pairs}usize , {outputs}usize > (packed , {at}usize)");
+            assert_eq!(count(&bf16, &view), 1, "{view} in {bf16}");
+            let bias = format!(
+                "biases :: < {outputs}usize > (packed , {}usize)",
+                at + pairs * outputs
+            );
+            assert_eq!(count(&bf16, &bias), 1, "{bias} in {bf16}");
+        }
         let (backward, _) = backward_body(&ctx);
         let backward = backward.to_string();
         assert_eq!(count(&backward, "ThroughActivation"), 2, "{backward}");

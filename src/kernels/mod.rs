@@ -26,6 +26,7 @@
 //! matrices, so there the activation stays a pass of its own. Both give the
 //! same bits as the separate passes.
 
+pub mod bf16_dense;
 pub mod static_dense;
 
 #[cfg(target_arch = "x86_64")]

@@ -255,7 +255,7 @@ const PREFETCH_ROWS_AHEAD: usize = 8;
 /// Past the last row it asks for whatever follows the matrix, which is
 /// harmless: a prefetch has no effect beyond the cache.
 #[inline(always)]
-fn prefetch_row<T, const OUT: usize, const IN: usize>(w: &[[T; OUT]; IN], row: usize) {
+pub(crate) fn prefetch_row<T, const OUT: usize, const IN: usize>(w: &[[T; OUT]; IN], row: usize) {
     #[cfg(target_arch = "x86_64")]
     {
         use core::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};

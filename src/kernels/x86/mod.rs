@@ -1,5 +1,11 @@
-//! Hand-written x86-64 code for the one `f32` loop that portable code could
-//! not get vectorised well: the input gradient's dot products.
+//! Hand-written x86-64 code for two jobs:
+//!
+//! - the bf16 layers' sums: by AVX-512 BF16's `vdpbf16ps`, an instruction
+//!   portable code cannot name ([`bf16`]), or with AVX2 in tiles that fit
+//!   its sixteen registers ([`bf16_avx2`]); both documented there and in
+//!   [`bf16_dense`](super::bf16_dense);
+//! - the one `f32` loop that portable code could not get vectorised well:
+//!   the input gradient's dot products, below.
 //!
 //! `dx[i] = Σ_o dy[o]·W[i][o]` reads row `i` of `W` (stored `[in][out]`)
 //! contiguously, so each value is a dot product ending in a horizontal sum.
@@ -26,6 +32,8 @@
 
 pub(crate) mod avx2;
 pub(crate) mod avx512;
+pub(crate) mod bf16;
+pub(crate) mod bf16_avx2;
 
 #[cfg(all(test, feature = "std"))]
 mod tests {

@@ -2,9 +2,9 @@
 //!
 //! This crate depends on staticnet with `default-features = false`, declares
 //! a network with residual blocks and most activations, and runs inference,
-//! a forward and a backward pass on it in [`staticnet_no_std_check`]; it
-//! also runs W1 with weights baked in at compile time from a safetensors
-//! file (the `baked` module). The
+//! a forward and a backward pass on it in [`staticnet_no_std_check`], and
+//! inference with bf16 weights; it also runs W1 with weights baked in at
+//! compile time from a safetensors file (the `baked` module). The
 //! binary in `main.rs` links it into an executable with no `std`, no `alloc`
 //! and no global allocator, defines the only `#[panic_handler]`, and exits
 //! with the function's result; scripts/check_no_std.sh builds and runs it.
@@ -72,6 +72,9 @@ pub enum Failure {
     GradientWrong = 9,
     /// The baked-in W1 did not give PyTorch's outputs.
     BakedDiffers = 10,
+    /// bf16 inference was not finite, or strayed from `f32` inference by
+    /// more than its rounding explains.
+    Bf16Differs = 11,
 }
 
 /// A zero network placed in a `static`, as firmware would.
@@ -93,7 +96,34 @@ pub extern "C" fn staticnet_no_std_check() -> i32 {
     if let Err(f) = baked::check() {
         return f as i32;
     }
+    if let Err(f) = bf16_inference() {
+        return f as i32;
+    }
     0
+}
+
+/// The controller with bf16 weights, built in place and run with the
+/// compile-time target features: close to the `f32` network.
+fn bf16_inference() -> Result<(), Failure> {
+    let net: Controller = Controller::seeded(7);
+    let mut slot = core::mem::MaybeUninit::uninit();
+    let small = staticnet::bf16::Bf16Network::from_network_in(&mut slot, &net);
+    let input = pattern::<f32, 6, BATCH>(5);
+    let (mut exact, mut rounded) = ([[0.0f32; 2]; BATCH], [[0.0f32; 2]; BATCH]);
+    net.infer(&input, &mut exact);
+    small.infer(&input, &mut rounded);
+    for (e, r) in exact.as_flattened().iter().zip(rounded.as_flattened()) {
+        // Written so that a NaN fails too.
+        let close = (e - r).abs() <= 0.05 * (1.0 + e.abs());
+        if !close {
+            return Err(Failure::Bf16Differs);
+        }
+    }
+    if rounded == exact {
+        // Rounding every weight to 8 bits must show somewhere.
+        return Err(Failure::Bf16Differs);
+    }
+    Ok(())
 }
 
 /// A fixed, varied pattern in [-1, 1].
