@@ -11,6 +11,7 @@
 //! Run: `cargo bench --bench workloads`
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use staticnet::bf16::Bf16Network;
 use staticnet::loss::{CrossEntropy, Mse};
 use staticnet::optim::{Adam, AdamConfig, Sgd, SgdConfig};
 use staticnet::train::{train_step, StepBuffers, StepOptions};
@@ -86,6 +87,11 @@ fn inference(c: &mut Criterion) {
     g.bench_function(BenchmarkId::new("W2", 1), |b| {
         b.iter(|| net.infer(black_box(&x2), black_box(&mut y2)))
     });
+    // The stretch: the same net with bf16 weights.
+    let net_bf16 = Bf16Network::boxed_from_network(&net);
+    g.bench_function(BenchmarkId::new("W2/bf16", 1), |b| {
+        b.iter(|| net_bf16.infer(black_box(&x2), black_box(&mut y2)))
+    });
 
     let x3 = inputs::<784, 64>(13);
     let mut y3 = Box::new([[0.0f32; 10]; 64]);
@@ -95,6 +101,9 @@ fn inference(c: &mut Criterion) {
     });
     g.bench_function(BenchmarkId::new("W3/static", 64), |b| {
         b.iter(|| net_static.infer(black_box(&x3), black_box(&mut y3)))
+    });
+    g.bench_function(BenchmarkId::new("W3/bf16", 64), |b| {
+        b.iter(|| net_bf16.infer(black_box(&x3), black_box(&mut y3)))
     });
     g.finish();
 }

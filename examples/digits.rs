@@ -9,7 +9,8 @@
 //!
 //! Run: `cargo run --release --example digits`
 //!
-//! It prints the history and the test accuracy, and writes the learning
+//! It prints the history and the test accuracy, then the test accuracy
+//! with the weights rounded to bf16 for deployment, and writes the learning
 //! curves, the confusion matrix and the CSV files behind them into
 //! `target/example-output/digits/`. With `-- --docs` it also refreshes the
 //! README's copies, `docs/images/digits_learning_curves.svg` and
@@ -19,6 +20,7 @@
 // module, can use it too.
 pub mod support;
 
+use staticnet::bf16::Bf16Network;
 use staticnet::loss::CrossEntropy;
 use staticnet::network;
 use staticnet::optim::{Adam, AdamConfig};
@@ -227,6 +229,36 @@ pub fn train_with<S: Schedule>(
     })
 }
 
+/// The trained network deployed with bf16 weights, on the test set.
+pub struct Bf16Outcome {
+    /// Test images the bf16 network classifies correctly.
+    pub correct: usize,
+    /// Test images whose predicted class differs from the `f32` network's.
+    pub changed: usize,
+    /// The largest change of any logit.
+    pub max_logit_change: f32,
+}
+
+/// Rounds the trained weights to bf16 and tests the result against the
+/// `f32` network.
+pub fn deploy_bf16(net: &DigitsMlp, split: &Split) -> Bf16Outcome {
+    let small = Bf16Network::boxed_from_network(net);
+    let mut outcome = Bf16Outcome {
+        correct: 0,
+        changed: 0,
+        max_logit_change: 0.0,
+    };
+    for (x, &y) in split.test_x.iter().zip(&split.test_y) {
+        let (exact, rounded) = (net.predict(x), small.predict(x));
+        for (a, b) in exact.iter().zip(&rounded) {
+            outcome.max_logit_change = outcome.max_logit_change.max((a - b).abs());
+        }
+        outcome.correct += usize::from(argmax(&rounded) == y);
+        outcome.changed += usize::from(argmax(&rounded) != argmax(&exact));
+    }
+    outcome
+}
+
 /// The index of the largest score (the first, on a tie).
 pub fn argmax(scores: &[f32]) -> usize {
     let mut best = 0;
@@ -290,6 +322,18 @@ fn main() -> Result<(), Box<dyn Error>> {
         let cells: String = row.iter().map(|c| format!("{c:>4}")).collect();
         println!("  {k}: {cells}");
     }
+
+    let small = deploy_bf16(&outcome.net, &split);
+    println!(
+        "\nwith bf16 weights (half the bytes, for inference): test accuracy {:.2}% ({}/{}); \
+         {} of {} predictions changed, largest logit change {:.4}",
+        100.0 * small.correct as f64 / split.test_y.len() as f64,
+        small.correct,
+        split.test_y.len(),
+        small.changed,
+        split.test_y.len(),
+        small.max_logit_change
+    );
 
     let out = write_outputs(&outcome)?;
     if std::env::args().any(|a| a == "--docs") {

@@ -93,6 +93,21 @@ fn digits_default_configuration_reaches_97_percent() {
         "test accuracy {}",
         outcome.test_accuracy
     );
+    // Deployed with bf16 weights: nearly every prediction stays (the
+    // example printed 0 of 359 changed, logits within 0.1).
+    let small = digits::deploy_bf16(&outcome.net, &split);
+    let n = split.test_y.len();
+    assert!(
+        small.changed <= n / 100,
+        "{} predictions changed",
+        small.changed
+    );
+    assert!(
+        small.correct as f64 / n as f64 > 0.965,
+        "{}/{n}",
+        small.correct
+    );
+    assert!(small.max_logit_change > 0.0 && small.max_logit_change < 0.5);
 }
 
 #[test]

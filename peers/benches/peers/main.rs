@@ -88,6 +88,7 @@ fn w2(c: &mut Criterion, a: &mut Allocs) {
     let flat = x.as_flattened();
     let mut w = Workload::new(c, a, "W2", 1);
     w.cell("staticnet", staticnet::mnist_infer::<1>(&x));
+    w.cell("staticnet_bf16", staticnet::mnist_infer_bf16::<1>(&x));
     w.cell("candle", candle::mnist_infer(flat, 1));
     w.cell("dfdx", dfdx::mnist_infer::<1>(flat));
     w.cell("burn", burn::mnist_infer(flat));
@@ -100,6 +101,7 @@ fn w3(c: &mut Criterion, a: &mut Allocs) {
     let mut w = Workload::new(c, a, "W3", 64);
     w.group.sampling_mode(SamplingMode::Flat);
     w.cell("staticnet", staticnet::mnist_infer::<64>(&x));
+    w.cell("staticnet_bf16", staticnet::mnist_infer_bf16::<64>(&x));
     w.cell("candle", candle::mnist_infer(flat, 64));
     w.cell("dfdx", dfdx::mnist_infer::<64>(flat));
     w.cell("burn", burn::mnist_infer(flat));

@@ -7,11 +7,13 @@ use std::path::PathBuf;
 const PEERS: [&str; 3] = ["candle", "dfdx", "burn"];
 
 /// Table rows: (label, criterion group, staticnet function id).
-const ROWS: [(&str, &str, &str); 8] = [
+const ROWS: [(&str, &str, &str); 10] = [
     ("W1", "W1", "staticnet"),
     ("W1 (fast_math)", "W1", "staticnet_fast_math"),
     ("W2", "W2", "staticnet"),
+    ("W2 (bf16 weights)", "W2", "staticnet_bf16"),
     ("W3", "W3", "staticnet"),
+    ("W3 (bf16 weights)", "W3", "staticnet_bf16"),
     ("W4", "W4", "staticnet"),
     ("W5", "W5", "staticnet"),
     ("W6", "W6", "staticnet"),

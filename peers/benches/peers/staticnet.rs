@@ -49,6 +49,15 @@ pub fn mnist_infer<const B: usize>(x: &[[f32; 784]; B]) -> impl FnMut() {
     move || net.infer(black_box(&x), black_box(&mut y))
 }
 
+/// The W2 net with its weights rounded to bf16 (inference only).
+pub fn mnist_infer_bf16<const B: usize>(x: &[[f32; 784]; B]) -> impl FnMut() {
+    let net = Mnist::boxed_seeded(2);
+    let small = staticnet::bf16::Bf16Network::boxed_from_network(&net);
+    let x: Box<[[f32; 784]; B]> = Box::new(*x);
+    let mut y: Box<[[f32; 10]; B]> = Box::new([[0.0f32; 10]; B]);
+    move || small.infer(black_box(&x), black_box(&mut y))
+}
+
 pub fn w4(x: &[[f32; 784]; 32], y: &[usize; 32]) -> impl FnMut() {
     adam_step::<MnistArch, 784, 32>(3, x, y)
 }
