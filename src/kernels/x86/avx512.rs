@@ -2,12 +2,14 @@
 //! vectors: sixteen vectors of partial sums (one per row) are halved in a
 //! transposed tree of two-source permutes (`vpermt2ps`) until one vector
 //! holds the sixteen rows' sums in order: 15 pairs of permutes and 15
-//! additions for 16 rows. See [`super`] for why and for the order of the
-//! sums.
+//! additions for 16 rows. Rows of 1, 2, 4 or 8 outputs are packed several
+//! to a vector instead ([`narrow_rows`]). See [`super`] for why and for
+//! the order of the sums.
 
 use core::arch::x86_64::{
-    __m512, __m512i, _mm512_add_ps, _mm512_loadu_ps, _mm512_loadu_si512, _mm512_maskz_loadu_ps,
-    _mm512_mul_ps, _mm512_permutex2var_ps, _mm512_setzero_ps, _mm512_storeu_ps,
+    __m512, __m512i, _mm512_add_ps, _mm512_loadu_ps, _mm512_loadu_si512, _mm512_mask_storeu_ps,
+    _mm512_maskz_compress_ps, _mm512_maskz_loadu_ps, _mm512_mul_ps, _mm512_permute_ps,
+    _mm512_permutex2var_ps, _mm512_setzero_ps, _mm512_shuffle_f32x4, _mm512_storeu_ps,
 };
 
 /// `f32` lanes of a vector, and rows summed together.
@@ -27,6 +29,9 @@ pub(crate) fn input_grad_rows<const OUT: usize>(
     dy: &[f32; OUT],
     dx: &mut [f32],
 ) -> usize {
+    if matches!(OUT, 1 | 2 | 4 | 8) {
+        return narrow_rows(w, dy, dx);
+    }
     let (groups, _) = w.as_chunks::<LANES>();
     let (out, _) = dx.as_chunks_mut::<LANES>();
     for (rows, d) in groups.iter().zip(out.iter_mut()) {
@@ -34,6 +39,60 @@ pub(crate) fn input_grad_rows<const OUT: usize>(
         let total = transposed_sum(&sums);
         // SAFETY: `d` is 16 consecutive `f32`, the width of the store.
         unsafe { _mm512_storeu_ps(d.as_mut_ptr(), total) };
+    }
+    groups.len() * LANES
+}
+
+/// [`input_grad_rows`] for rows of 1, 2, 4 or 8 outputs, packed `16/OUT`
+/// rows to a vector instead of one: each row's products sit in `OUT`
+/// adjacent lanes, where the portable order is `+0.0 + p` for each
+/// product (partial sums past `OUT` stay `+0.0`, and adding them changes
+/// nothing: a sum started from `+0.0` is never `-0.0`), then halved within
+/// the row (`s[l] + s[l + OUT/2]`, …, `+ 1`). The halving runs in every
+/// row of the vector at once by exchanging lane `l` with `l ^ step`, which
+/// leaves row `g`'s total in lane `g·OUT`. On a 32×4 layer this is about
+/// three times faster than a vector (and a tree) per row.
+#[target_feature(enable = "avx512f")]
+#[inline]
+fn narrow_rows<const OUT: usize>(w: &[[f32; OUT]], dy: &[f32; OUT], dx: &mut [f32]) -> usize {
+    let (groups, _) = w.as_chunks::<LANES>();
+    let (out, _) = dx.as_chunks_mut::<LANES>();
+    let pattern: [f32; LANES] = core::array::from_fn(|l| dy[l % OUT]);
+    // SAFETY: `pattern` is 16 `f32`, the width of the load.
+    let dyv = unsafe { _mm512_loadu_ps(pattern.as_ptr()) };
+    // Lane `g·OUT` of each vector: the rows' totals.
+    let firsts = (0..LANES).step_by(OUT).fold(0u16, |m, l| m | 1 << l);
+    let per_vector = LANES / OUT;
+    let store = if per_vector == LANES {
+        u16::MAX
+    } else {
+        (1u16 << per_vector) - 1
+    };
+    for (rows, d) in groups.iter().zip(out.iter_mut()) {
+        // The group's 16 rows are 16·OUT consecutive values: OUT vectors.
+        let flat = rows.as_flattened();
+        for (v, d) in flat.chunks_exact(LANES).zip(d.chunks_exact_mut(per_vector)) {
+            // SAFETY: each chunk is 16 consecutive `f32`, the width of the
+            // load.
+            let products = _mm512_mul_ps(unsafe { _mm512_loadu_ps(v.as_ptr()) }, dyv);
+            let mut sums = _mm512_add_ps(_mm512_setzero_ps(), products);
+            if OUT >= 8 {
+                // Lanes l and l ^ 4: the 128-bit blocks swapped in pairs.
+                sums = _mm512_add_ps(sums, _mm512_shuffle_f32x4::<0b10_11_00_01>(sums, sums));
+            }
+            if OUT >= 4 {
+                // Lanes l and l ^ 2.
+                sums = _mm512_add_ps(sums, _mm512_permute_ps::<0b01_00_11_10>(sums));
+            }
+            if OUT >= 2 {
+                // Lanes l and l ^ 1.
+                sums = _mm512_add_ps(sums, _mm512_permute_ps::<0b10_11_00_01>(sums));
+            }
+            let totals = _mm512_maskz_compress_ps(firsts, sums);
+            // SAFETY: `d` is `16/OUT` consecutive `f32`, and the mask
+            // writes exactly that many lanes.
+            unsafe { _mm512_mask_storeu_ps(d.as_mut_ptr(), store, totals) };
+        }
     }
     groups.len() * LANES
 }

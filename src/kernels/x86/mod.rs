@@ -153,5 +153,10 @@ mod tests {
         check::<K, 64, 128>(10);
         check::<K, 24, 9>(11);
         check::<K, 7, 20>(12);
+        // The widths packed several rows to a vector (AVX-512).
+        check::<K, 33, 2>(13);
+        check::<K, 32, 4>(14);
+        check::<K, 48, 8>(15);
+        check::<K, 50, 1>(16);
     }
 }
