@@ -46,6 +46,12 @@ use crate::Scalar;
 /// prefetched: it is streamed from the second-level cache.
 const PREFETCH_ABOVE_BYTES: usize = 64 * 1024;
 
+/// Pair rows of a streamed matrix prefetched before its inputs are
+/// rounded, so that the first loads do not wait. Measured on W2 (bf16,
+/// 512-byte rows): 1.99 µs without, 1.970 µs with 8 rows, 1.984 with 16,
+/// 2.005 with 32.
+const WARM_UP_PAIRS: usize = 8;
+
 /// How many pair rows ahead are prefetched (the `f32` kernel's distance
 /// in bytes, for rows holding two inputs).
 const PREFETCH_PAIRS_AHEAD: usize = 4;
@@ -92,6 +98,12 @@ pub fn forward_into<
     mut out: impl RowSink<f32, OUT, B>,
 ) {
     const { assert!(PAIRS == IN.div_ceil(2), "PAIRS must be ⌈IN/2⌉") };
+    if PAIRS * OUT * 4 > PREFETCH_ABOVE_BYTES {
+        // The stream's first rows, while the inputs are rounded.
+        for p in 0..WARM_UP_PAIRS {
+            super::static_dense::prefetch_row(w, p);
+        }
+    }
     let dot = DotProduct::detect();
     let (blocks, rest) = x.as_chunks::<2>();
     // Scratch for two rows only where there are two (B is a constant).
