@@ -50,7 +50,7 @@
 //! }
 //! ```
 
-use crate::architecture::{dense_layers, Architecture};
+use crate::architecture::{dense_layers, Architecture, Layer};
 use crate::zeroable::zeroed;
 use crate::{Network, Zeroable};
 use core::fmt;
@@ -124,8 +124,23 @@ impl<A: Architecture> Bf16Network<A> {
     /// All weights and biases zero, usable in `const` and `static` items.
     pub const ZERO: Self = Self { words: zeroed() };
 
-    /// `net` with its weights rounded to bf16, built by value.
-    pub fn from_network(net: &Network<A, f32>) -> Self {
+    /// `net` with its weights rounded to bf16, built by value. A `const
+    /// fn`: with weights baked in at compile time, the rounding can happen
+    /// at compile time too, and only the packed words end up in the image
+    /// (half the bytes of the `f32` weights, for flash):
+    ///
+    /// ```
+    /// use staticnet::bf16::Bf16Network;
+    /// use staticnet::{network, Network};
+    ///
+    /// network! { struct Tiny(2 -> 1) { Dense<16>, Tanh, Dense<1> } }
+    ///
+    /// // `Tiny::BAKED` from `network_with_weights!` in practice.
+    /// const TRAINED: Tiny = Network::ZERO;
+    /// static SMALL: Bf16Network<TinyArch> = Bf16Network::from_network(&TRAINED);
+    /// assert_eq!(SMALL.predict(&[0.5, -0.5]), [0.0]);
+    /// ```
+    pub const fn from_network(net: &Network<A, f32>) -> Self {
         let mut packed = Self::ZERO;
         packed.pack(net);
         packed
@@ -151,30 +166,42 @@ impl<A: Architecture> Bf16Network<A> {
     }
 
     /// Writes the rounded weights and the biases of `net` over this one's.
-    pub fn pack(&mut self, net: &Network<A, f32>) {
-        let params = net.params();
+    // Loops by index over `A::LAYERS`: iterators are not available in a
+    // `const fn`.
+    pub const fn pack(&mut self, net: &Network<A, f32>) {
+        let params = net.param_array().as_slice();
+        let words = self.words.as_mut_slice();
         let mut at = 0;
-        for d in dense_layers::<A>() {
-            let (inputs, outputs) = (d.inputs, d.outputs);
-            let weights = &mut self.words[at..at + inputs.div_ceil(2) * outputs];
-            for (p, row) in weights.chunks_exact_mut(outputs).enumerate() {
-                for (o, word) in row.iter_mut().enumerate() {
-                    let lo = params[d.weight_index(o, 2 * p)];
-                    let hi = if 2 * p + 1 < inputs {
-                        params[d.weight_index(o, 2 * p + 1)]
-                    } else {
-                        0.0
-                    };
-                    *word = pair(lo, hi);
+        let mut layer = 0;
+        while layer < A::LAYERS.len() {
+            if let Layer::Dense(d) = &A::LAYERS[layer] {
+                let (inputs, outputs) = (d.inputs, d.outputs);
+                let mut p = 0;
+                while p < inputs.div_ceil(2) {
+                    let mut o = 0;
+                    while o < outputs {
+                        let lo = params[d.weight_index(o, 2 * p)];
+                        let hi = if 2 * p + 1 < inputs {
+                            params[d.weight_index(o, 2 * p + 1)]
+                        } else {
+                            0.0
+                        };
+                        words[at + p * outputs + o] = pair(lo, hi);
+                        o += 1;
+                    }
+                    p += 1;
+                }
+                at += inputs.div_ceil(2) * outputs;
+                if let Some(b) = d.bias_offset {
+                    let mut o = 0;
+                    while o < outputs {
+                        words[at + o] = params[b + o].to_bits();
+                        o += 1;
+                    }
+                    at += outputs;
                 }
             }
-            at += weights.len();
-            if let Some(b) = d.bias_offset {
-                for (word, v) in self.words[at..at + outputs].iter_mut().zip(&params[b..]) {
-                    *word = v.to_bits();
-                }
-                at += outputs;
-            }
+            layer += 1;
         }
     }
 

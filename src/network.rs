@@ -137,9 +137,10 @@ impl<A: Architecture, T: Scalar> Network<A, T> {
         self.params.as_mut_slice()
     }
 
-    /// The parameter buffer as a fixed-size array type.
+    /// The parameter buffer as a fixed-size array type (usable in
+    /// constants, for example to pack baked weights at compile time).
     #[inline]
-    pub fn param_array(&self) -> &GenericArray<T, A::ParamLen> {
+    pub const fn param_array(&self) -> &GenericArray<T, A::ParamLen> {
         &self.params
     }
 

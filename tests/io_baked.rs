@@ -110,6 +110,51 @@ fn half_precision_files_are_rounded_values_of_the_same_weights() {
     }
 }
 
+/// The baked `f32` weights packed to bf16 at compile time, in a `static`.
+static MIXED_PACKED: staticnet::bf16::Bf16Network<MixedArch> =
+    staticnet::bf16::Bf16Network::from_network(&Mixed::BAKED);
+
+#[test]
+fn bf16_packing_at_compile_time_rounds_as_pytorch_does() {
+    // The same words as packing at run time.
+    let full: Mixed = Mixed::BAKED;
+    assert_eq!(
+        MIXED_PACKED,
+        staticnet::bf16::Bf16Network::from_network(&full)
+    );
+    // PyTorch wrote the bf16 file from the same weights
+    // (`tensor.to(torch.bfloat16)`): every packed weight is its value.
+    let mut unpacked: Mixed = Mixed::ZERO;
+    MIXED_PACKED.unpack_into(&mut unpacked);
+    let torch: MixedBf16 = MixedBf16::BAKED;
+    let mut weights = 0;
+    for layer in <MixedArch as staticnet::Architecture>::LAYERS {
+        let staticnet::Layer::Dense(d) = layer else {
+            continue;
+        };
+        for o in 0..d.outputs {
+            for i in 0..d.inputs {
+                let at = d.weight_index(o, i);
+                assert_eq!(
+                    unpacked.params()[at].to_bits(),
+                    torch.params()[at].to_bits(),
+                    "weight {at}: {} rounded",
+                    full.params()[at]
+                );
+                weights += 1;
+            }
+        }
+        // Biases stay f32.
+        if let Some(b) = d.bias_offset {
+            assert_eq!(
+                unpacked.params()[b..b + d.outputs],
+                full.params()[b..b + d.outputs]
+            );
+        }
+    }
+    assert!(weights > 200);
+}
+
 /// The generated constants name nothing of the caller's scope: the crate
 /// under another name, next to items shadowing `core` and the prelude,
 /// with unsafe code forbidden.

@@ -18,6 +18,11 @@ staticnet::network_with_weights! {
 #[no_mangle]
 pub static W1_WEIGHTS: W1 = W1::BAKED;
 
+/// The same weights rounded to bf16 while compiling: only the packed words
+/// (half the bytes) are in the image.
+pub static W1_BF16: staticnet::bf16::Bf16Network<W1Arch> =
+    staticnet::bf16::Bf16Network::from_network(&W1::BAKED);
+
 /// One inference of the baked W1.
 #[no_mangle]
 #[inline(never)]
@@ -34,7 +39,8 @@ fn f32_at(bytes: &[u8], i: usize) -> f32 {
     f32::from_le_bytes([b[0], b[1], b[2], b[3]])
 }
 
-/// The baked net gives PyTorch's outputs (within 1e-6) on every row.
+/// The baked net gives PyTorch's outputs (within 1e-6) on every row, and
+/// its bf16 copy nearly so.
 pub fn check() -> Result<(), Failure> {
     let rows = PYTORCH_ROWS.len() / 12;
     if rows == 0 {
@@ -53,6 +59,12 @@ pub fn check() -> Result<(), Failure> {
         let close = (out - y).abs() <= 1e-6;
         if !close {
             return Err(Failure::BakedDiffers);
+        }
+        // bf16: within its rounding (inputs and weights to 8 bits).
+        let small = W1_BF16.predict(&[core::hint::black_box(x0), x1])[0];
+        let close = (small - y).abs() <= 2e-2;
+        if !close {
+            return Err(Failure::Bf16Differs);
         }
     }
     Ok(())
