@@ -77,6 +77,43 @@ pub const fn partial_sums(outputs: usize) -> usize {
 /// The most partial sums an output is split into.
 pub const MAX_PARTIAL_SUMS: usize = 8;
 
+/// Calls `add(p, p mod k)` for every pair row `p` in order: whole groups of
+/// `k` pairs with the sum index a constant of the unrolled inner loop (so
+/// that each sum stays in a register), then the rest. Every kernel's loop.
+#[inline(always)]
+pub(crate) fn for_each_pair(pairs: usize, k: usize, mut add: impl FnMut(usize, usize)) {
+    let mut p = 0;
+    while p + k <= pairs {
+        for j in 0..k {
+            add(p + j, j);
+        }
+        p += k;
+    }
+    for j in 0..pairs - p {
+        add(p + j, j);
+    }
+}
+
+/// Adds the first `k` partial sums pairwise into `sums[0]`: `s[j] + s[j +
+/// k/2]`, then `k/4`, …, for each of the `N` values (or vectors) of a sum.
+#[inline(always)]
+pub(crate) fn halve_pairwise<V: Copy, const N: usize>(
+    sums: &mut [[V; N]; MAX_PARTIAL_SUMS],
+    k: usize,
+    add: impl Fn(V, V) -> V,
+) {
+    let mut width = k / 2;
+    while width > 0 {
+        let (lo, hi) = sums.split_at_mut(width);
+        for (l, h) in lo.iter_mut().zip(hi.iter()) {
+            for (l, h) in l.iter_mut().zip(h.iter()) {
+                *l = add(*l, *h);
+            }
+        }
+        width /= 2;
+    }
+}
+
 /// `y[b] = x[b]·W + bias` over bf16 weights `w` and `f32` biases (given
 /// as their bits, as [`Bf16Network`](crate::bf16::Bf16Network) stores
 /// them; see the module), with the activation `out` applies.
@@ -240,7 +277,7 @@ pub(crate) fn portable_sums<
     // Sum `j` of row `r` is `acc[r][j]`; only the first `k` are used.
     let mut acc = [[[0.0f32; OUT]; MAX_PARTIAL_SUMS]; R];
     // Adds pair row `p` into sum `j`.
-    let mut add_pair = |p: usize, j: usize| {
+    let add_pair = |p: usize, j: usize| {
         if stream {
             super::static_dense::prefetch_row(w, p + PREFETCH_PAIRS_AHEAD);
         }
@@ -253,28 +290,9 @@ pub(crate) fn portable_sums<
             }
         }
     };
-    // Whole groups of `k` pairs, then the rest.
-    let mut p = 0;
-    while p + k <= PAIRS {
-        for j in 0..k {
-            add_pair(p + j, j);
-        }
-        p += k;
-    }
-    for j in 0..PAIRS - p {
-        add_pair(p + j, j);
-    }
+    for_each_pair(PAIRS, k, add_pair);
     for (a, sr) in acc.iter_mut().zip(s.iter_mut()) {
-        let mut width = k / 2;
-        while width > 0 {
-            let (lo, hi) = a.split_at_mut(width);
-            for (l, h) in lo.iter_mut().zip(hi.iter()).take(width) {
-                for (l, h) in l.iter_mut().zip(h.iter()) {
-                    *l += *h;
-                }
-            }
-            width /= 2;
-        }
+        halve_pairwise(a, k, |l, h| l + h);
         *sr = a[0];
     }
 }
@@ -320,33 +338,38 @@ mod tests {
         );
         let bits = |s: &[[f32; OUT]]| s.iter().flatten().map(|v| v.to_bits()).collect::<Vec<_>>();
 
-        if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+        // A kernel's two-row and one-row sums against the portable ones.
+        let check = |name: &str,
+                     two: &dyn Fn(&mut [[f32; OUT]; 2]),
+                     one_row: &dyn Fn(&mut [[f32; OUT]; 1])| {
             let (mut got, mut got_one) = ([[f32::NAN; OUT]; 2], [[f32::NAN; OUT]; 1]);
-            // SAFETY: the CPU has AVX2 and FMA (checked above).
-            unsafe {
-                x86::bf16_avx2::sums::<OUT, PAIRS, 2>(&xp, &w, &mut got);
-                x86::bf16_avx2::sums::<OUT, PAIRS, 1>(one, &w, &mut got_one);
-            }
+            two(&mut got);
+            one_row(&mut got_one);
             assert_eq!(
                 bits(&got),
                 bits(&want),
-                "AVX2, {OUT} outputs, {PAIRS} pairs"
+                "{name}, {OUT} outputs, {PAIRS} pairs"
             );
-            assert_eq!(bits(&got_one), bits(&want_one), "AVX2, one row");
+            assert_eq!(bits(&got_one), bits(&want_one), "{name}, one row");
+        };
+        if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+            check(
+                "AVX2",
+                // SAFETY: the CPU has AVX2 and FMA (checked above).
+                &|s| unsafe { x86::bf16_avx2::sums::<OUT, PAIRS, 2>(&xp, &w, s) },
+                // SAFETY: as above.
+                &|s| unsafe { x86::bf16_avx2::sums::<OUT, PAIRS, 1>(one, &w, s) },
+            );
         }
         if std::is_x86_feature_detected!("avx512f") && std::is_x86_feature_detected!("avx512bf16") {
-            let (mut got, mut got_one) = ([[f32::NAN; OUT]; 2], [[f32::NAN; OUT]; 1]);
-            // SAFETY: the CPU has AVX-512F and AVX-512 BF16 (checked above).
-            unsafe {
-                x86::bf16::sums::<OUT, PAIRS, 2>(&xp, &w, &mut got);
-                x86::bf16::sums::<OUT, PAIRS, 1>(one, &w, &mut got_one);
-            }
-            assert_eq!(
-                bits(&got),
-                bits(&want),
-                "vdpbf16ps, {OUT} outputs, {PAIRS} pairs"
+            check(
+                "vdpbf16ps",
+                // SAFETY: the CPU has AVX-512F and AVX-512 BF16 (checked
+                // above).
+                &|s| unsafe { x86::bf16::sums::<OUT, PAIRS, 2>(&xp, &w, s) },
+                // SAFETY: as above.
+                &|s| unsafe { x86::bf16::sums::<OUT, PAIRS, 1>(one, &w, s) },
             );
-            assert_eq!(bits(&got_one), bits(&want_one), "vdpbf16ps, one row");
         }
     }
 

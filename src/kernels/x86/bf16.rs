@@ -11,7 +11,7 @@
 //! Inputs are rounded by `vcvtne2ps2bf16`, 32 at a time; it rounds as
 //! [`crate::bf16::round`] does, for every `f32` (checked over all 2³²).
 
-use crate::kernels::bf16_dense::{partial_sums, MAX_PARTIAL_SUMS};
+use crate::kernels::bf16_dense::{for_each_pair, halve_pairwise, partial_sums, MAX_PARTIAL_SUMS};
 use core::arch::x86_64::{
     __m512bh, __m512i, _mm512_add_ps, _mm512_cvtne2ps_pbh, _mm512_dpbf16_ps, _mm512_loadu_ps,
     _mm512_loadu_si512, _mm512_mask_storeu_ps, _mm512_maskz_loadu_epi32, _mm512_maskz_loadu_ps,
@@ -133,64 +133,40 @@ fn tile<const OUT: usize, const PAIRS: usize, const R: usize, const V: usize>(
     // Sum `j` of vector `v` of row `r` is `acc[r][j][v]`; the first `k`
     // sums are used, pair `p` going into sum `p mod k`.
     let mut acc = [[[_mm512_setzero_ps(); V]; MAX_PARTIAL_SUMS]; R];
-    // Adds pair row `p` into sum `j`.
-    macro_rules! add_pair {
-        ($p:expr, $j:expr) => {{
-            let (p, j) = ($p, $j);
-            if stream {
-                let ahead = w.as_ptr().wrapping_add(p + PREFETCH_PAIRS_AHEAD);
-                let ahead = ahead.cast::<u32>().wrapping_add(t).cast::<i8>();
-                for v in 0..V {
-                    // A prefetch never faults and never changes memory,
-                    // whatever the address (`wrapping_add` keeps computing
-                    // it defined past the end of the matrix).
-                    _mm_prefetch::<_MM_HINT_T0>(ahead.wrapping_add(v * 64));
-                }
+    // Pair row `p` into sum `j`.
+    for_each_pair(PAIRS, k, |p, j| {
+        if stream {
+            let ahead = w.as_ptr().wrapping_add(p + PREFETCH_PAIRS_AHEAD);
+            let ahead = ahead.cast::<u32>().wrapping_add(t).cast::<i8>();
+            for v in 0..V {
+                // A prefetch never faults and never changes memory,
+                // whatever the address (`wrapping_add` keeps computing
+                // it defined past the end of the matrix).
+                _mm_prefetch::<_MM_HINT_T0>(ahead.wrapping_add(v * 64));
             }
-            let x: [__m512bh; R] =
-                core::array::from_fn(|r| bf16_pairs(_mm512_set1_epi32(xp[r][p] as i32)));
-            for (v, &mask) in masks.iter().enumerate() {
-                let at = w[p].as_ptr().wrapping_add(t + v * LANES);
-                let wv = if mask == u16::MAX {
-                    // SAFETY: the mask is full, so `t + 16v + 16 <= OUT`:
-                    // the 16 words are inside the row.
-                    unsafe { _mm512_loadu_si512(at.cast()) }
-                } else {
-                    // SAFETY: only the lanes set in the mask are read, and
-                    // those are outputs `< OUT` of the row; masked-off
-                    // lanes are never accessed.
-                    unsafe { _mm512_maskz_loadu_epi32(mask, at.cast()) }
-                };
-                let wv = bf16_pairs(wv);
-                for (a, xv) in acc.iter_mut().zip(x.iter()) {
-                    a[j][v] = _mm512_dpbf16_ps(a[j][v], *xv, wv);
-                }
-            }
-        }};
-    }
-    // Whole groups of `k` pairs (unrolled: each sum stays in registers),
-    // then the rest.
-    let mut p = 0;
-    while p + k <= PAIRS {
-        for j in 0..k {
-            add_pair!(p + j, j);
         }
-        p += k;
-    }
-    for j in 0..PAIRS - p {
-        add_pair!(p + j, j);
-    }
+        let x: [__m512bh; R] =
+            core::array::from_fn(|r| bf16_pairs(_mm512_set1_epi32(xp[r][p] as i32)));
+        for (v, &mask) in masks.iter().enumerate() {
+            let at = w[p].as_ptr().wrapping_add(t + v * LANES);
+            let wv = if mask == u16::MAX {
+                // SAFETY: the mask is full, so `t + 16v + 16 <= OUT`:
+                // the 16 words are inside the row.
+                unsafe { _mm512_loadu_si512(at.cast()) }
+            } else {
+                // SAFETY: only the lanes set in the mask are read, and
+                // those are outputs `< OUT` of the row; masked-off
+                // lanes are never accessed.
+                unsafe { _mm512_maskz_loadu_epi32(mask, at.cast()) }
+            };
+            let wv = bf16_pairs(wv);
+            for (a, xv) in acc.iter_mut().zip(x.iter()) {
+                a[j][v] = _mm512_dpbf16_ps(a[j][v], *xv, wv);
+            }
+        }
+    });
     for (sr, a) in s.iter_mut().zip(acc.iter_mut()) {
-        let mut width = k / 2;
-        while width > 0 {
-            let (lo, hi) = a.split_at_mut(width);
-            for (l, h) in lo.iter_mut().zip(hi.iter()) {
-                for (l, h) in l.iter_mut().zip(h.iter()) {
-                    *l = _mm512_add_ps(*l, *h);
-                }
-            }
-            width /= 2;
-        }
+        halve_pairwise(a, k, |l, h| _mm512_add_ps(l, h));
         for (v, (&mask, av)) in masks.iter().zip(a[0].iter()).enumerate() {
             let at = sr.as_mut_ptr().wrapping_add(t + v * LANES);
             if mask == u16::MAX {

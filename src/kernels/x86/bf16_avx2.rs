@@ -13,7 +13,7 @@
 //! layer's partial sums), which leaves registers for the inputs and the
 //! widened weights.
 
-use crate::kernels::bf16_dense::{partial_sums, MAX_PARTIAL_SUMS};
+use crate::kernels::bf16_dense::{for_each_pair, halve_pairwise, partial_sums, MAX_PARTIAL_SUMS};
 use core::arch::x86_64::{
     __m256, __m256i, _mm256_add_ps, _mm256_and_si256, _mm256_broadcast_ss, _mm256_castsi256_ps,
     _mm256_cmpgt_epi32, _mm256_fmadd_ps, _mm256_loadu_si256, _mm256_maskload_epi32,
@@ -133,71 +133,47 @@ fn tile<const OUT: usize, const PAIRS: usize, const R: usize, const V: usize, co
     // Sum `j` of vector `v` of row `r` is `acc[r][j][v]`; the first `k`
     // sums are used, pair `p` going into sum `p mod k`.
     let mut acc = [[[_mm256_setzero_ps(); V]; MAX_PARTIAL_SUMS]; R];
-    // Adds pair row `p` into sum `j`.
-    macro_rules! add_pair {
-        ($p:expr, $j:expr) => {{
-            let (p, j) = ($p, $j);
-            if stream {
-                let ahead = w.as_ptr().wrapping_add(p + PREFETCH_PAIRS_AHEAD);
-                let ahead = ahead.cast::<u32>().wrapping_add(t).cast::<i8>();
-                let mut at = 0;
-                while at < V * LANES * 4 {
-                    // A prefetch never faults and never changes memory,
-                    // whatever the address (`wrapping_add` keeps computing
-                    // it defined past the end of the matrix).
-                    _mm_prefetch::<_MM_HINT_T0>(ahead.wrapping_add(at));
-                    at += 64;
-                }
+    // Pair row `p` into sum `j`.
+    for_each_pair(PAIRS, k, |p, j| {
+        if stream {
+            let ahead = w.as_ptr().wrapping_add(p + PREFETCH_PAIRS_AHEAD);
+            let ahead = ahead.cast::<u32>().wrapping_add(t).cast::<i8>();
+            let mut at = 0;
+            while at < V * LANES * 4 {
+                // A prefetch never faults and never changes memory,
+                // whatever the address (`wrapping_add` keeps computing
+                // it defined past the end of the matrix).
+                _mm_prefetch::<_MM_HINT_T0>(ahead.wrapping_add(at));
+                at += 64;
             }
-            let x: [(__m256, __m256); R] = core::array::from_fn(|r| {
-                let [x0, x1] = &xw[r][p];
-                (_mm256_broadcast_ss(x0), _mm256_broadcast_ss(x1))
-            });
-            for v in 0..V {
-                let at = w[p].as_ptr().wrapping_add(t + v * LANES);
-                let wv = if WHOLE || v + 1 < V {
-                    // SAFETY: a whole vector: `t + 8v + 8 <= OUT`, so the 8
-                    // words are inside the row.
-                    unsafe { _mm256_loadu_si256(at.cast()) }
-                } else {
-                    // SAFETY: only the lanes set in the mask are read, and
-                    // those are outputs `< OUT` of the row; masked-off
-                    // lanes are never accessed.
-                    unsafe { _mm256_maskload_epi32(at.cast(), last) }
-                };
-                let lo = _mm256_castsi256_ps(_mm256_slli_epi32::<16>(wv));
-                let hi = _mm256_castsi256_ps(_mm256_and_si256(wv, high));
-                for (a, &(x0, x1)) in acc.iter_mut().zip(x.iter()) {
-                    // Exact products: fused, the same bits as rounded twice.
-                    let with_high = _mm256_fmadd_ps(x1, hi, a[j][v]);
-                    a[j][v] = _mm256_fmadd_ps(x0, lo, with_high);
-                }
-            }
-        }};
-    }
-    // Whole groups of `k` pairs (unrolled: each sum stays in registers),
-    // then the rest.
-    let mut p = 0;
-    while p + k <= PAIRS {
-        for j in 0..k {
-            add_pair!(p + j, j);
         }
-        p += k;
-    }
-    for j in 0..PAIRS - p {
-        add_pair!(p + j, j);
-    }
+        let x: [(__m256, __m256); R] = core::array::from_fn(|r| {
+            let [x0, x1] = &xw[r][p];
+            (_mm256_broadcast_ss(x0), _mm256_broadcast_ss(x1))
+        });
+        for v in 0..V {
+            let at = w[p].as_ptr().wrapping_add(t + v * LANES);
+            let wv = if WHOLE || v + 1 < V {
+                // SAFETY: a whole vector: `t + 8v + 8 <= OUT`, so the 8
+                // words are inside the row.
+                unsafe { _mm256_loadu_si256(at.cast()) }
+            } else {
+                // SAFETY: only the lanes set in the mask are read, and
+                // those are outputs `< OUT` of the row; masked-off
+                // lanes are never accessed.
+                unsafe { _mm256_maskload_epi32(at.cast(), last) }
+            };
+            let lo = _mm256_castsi256_ps(_mm256_slli_epi32::<16>(wv));
+            let hi = _mm256_castsi256_ps(_mm256_and_si256(wv, high));
+            for (a, &(x0, x1)) in acc.iter_mut().zip(x.iter()) {
+                // Exact products: fused, the same bits as rounded twice.
+                let with_high = _mm256_fmadd_ps(x1, hi, a[j][v]);
+                a[j][v] = _mm256_fmadd_ps(x0, lo, with_high);
+            }
+        }
+    });
     for (sr, a) in s.iter_mut().zip(acc.iter_mut()) {
-        let mut width = k / 2;
-        while width > 0 {
-            let (lo, hi) = a.split_at_mut(width);
-            for (l, h) in lo.iter_mut().zip(hi.iter()) {
-                for (l, h) in l.iter_mut().zip(h.iter()) {
-                    *l = _mm256_add_ps(*l, *h);
-                }
-            }
-            width /= 2;
-        }
+        halve_pairwise(a, k, |l, h| _mm256_add_ps(l, h));
         for (v, av) in a[0].iter().enumerate() {
             let at = sr.as_mut_ptr().wrapping_add(t + v * LANES);
             if WHOLE || v + 1 < V {
