@@ -4,8 +4,9 @@
 //! are then halved in a transposed tree: 128-bit halves exchanged between
 //! pairs of vectors (`vperm2f128`), then pairs of lanes (`vshufps`), then
 //! single lanes (`vshufps`, leaving the rows in the order 0 2 1 3 within
-//! each half, put right by one `vpermilps`). See [`super`] for why and for
-//! the order of the sums.
+//! each half, put right by one `vpermilps`). Rows of 1, 2, 4 or 8 outputs
+//! are packed several to a vector instead ([`narrow_rows`]). See [`super`]
+//! for why and for the order of the sums.
 
 use core::arch::x86_64::{
     __m256, _mm256_add_ps, _mm256_loadu_ps, _mm256_maskload_ps, _mm256_mul_ps,
@@ -28,6 +29,9 @@ pub(crate) fn input_grad_rows<const OUT: usize>(
     dy: &[f32; OUT],
     dx: &mut [f32],
 ) -> usize {
+    if matches!(OUT, 1 | 2 | 4 | 8) {
+        return narrow_rows(w, dy, dx);
+    }
     let (groups, _) = w.as_chunks::<GROUP>();
     let (out, _) = dx.as_chunks_mut::<GROUP>();
     for (rows, d) in groups.iter().zip(out.iter_mut()) {
@@ -38,6 +42,51 @@ pub(crate) fn input_grad_rows<const OUT: usize>(
         let total = transposed_sum(&halves);
         // SAFETY: `d` is 8 consecutive `f32`, the width of the store.
         unsafe { _mm256_storeu_ps(d.as_mut_ptr(), total) };
+    }
+    groups.len() * GROUP
+}
+
+/// [`input_grad_rows`] for rows of 1, 2, 4 or 8 outputs, packed `8/OUT`
+/// rows to a vector, as the AVX-512 kernel's `narrow_rows` does: `+0.0 +
+/// p` for each product, then halved within the row by exchanging lane `l`
+/// with `l ^ step` (the partial sums past `OUT` are `+0.0` and change
+/// nothing). Row `g`'s total ends in lane `g·OUT`.
+#[target_feature(enable = "avx2")]
+#[inline]
+fn narrow_rows<const OUT: usize>(w: &[[f32; OUT]], dy: &[f32; OUT], dx: &mut [f32]) -> usize {
+    let (groups, _) = w.as_chunks::<GROUP>();
+    let (out, _) = dx.as_chunks_mut::<GROUP>();
+    let pattern: [f32; GROUP] = core::array::from_fn(|l| dy[l % OUT]);
+    // SAFETY: `pattern` is 8 `f32`, the width of the load.
+    let dyv = unsafe { _mm256_loadu_ps(pattern.as_ptr()) };
+    let per_vector = GROUP / OUT;
+    for (rows, d) in groups.iter().zip(out.iter_mut()) {
+        // The group's 8 rows are 8·OUT consecutive values: OUT vectors.
+        let flat = rows.as_flattened();
+        for (v, d) in flat.chunks_exact(GROUP).zip(d.chunks_exact_mut(per_vector)) {
+            // SAFETY: each chunk is 8 consecutive `f32`, the width of the
+            // load.
+            let products = _mm256_mul_ps(unsafe { _mm256_loadu_ps(v.as_ptr()) }, dyv);
+            let mut sums = _mm256_add_ps(_mm256_setzero_ps(), products);
+            if OUT >= 8 {
+                // Lanes l and l ^ 4: the 128-bit halves swapped.
+                sums = _mm256_add_ps(sums, _mm256_permute2f128_ps::<0x01>(sums, sums));
+            }
+            if OUT >= 4 {
+                // Lanes l and l ^ 2.
+                sums = _mm256_add_ps(sums, _mm256_permute_ps::<0b01_00_11_10>(sums));
+            }
+            if OUT >= 2 {
+                // Lanes l and l ^ 1.
+                sums = _mm256_add_ps(sums, _mm256_permute_ps::<0b10_11_00_01>(sums));
+            }
+            let mut lanes = [0.0f32; GROUP];
+            // SAFETY: `lanes` is 8 `f32`, the width of the store.
+            unsafe { _mm256_storeu_ps(lanes.as_mut_ptr(), sums) };
+            for (g, total) in d.iter_mut().enumerate() {
+                *total = lanes[g * OUT];
+            }
+        }
     }
     groups.len() * GROUP
 }
