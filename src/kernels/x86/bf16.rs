@@ -11,7 +11,9 @@
 //! Inputs are rounded by `vcvtne2ps2bf16`, 32 at a time; it rounds as
 //! [`crate::bf16::round`] does, for every `f32` (checked over all 2³²).
 
-use crate::kernels::bf16_dense::{for_each_pair, halve_pairwise, partial_sums, MAX_PARTIAL_SUMS};
+use crate::kernels::bf16_dense::{
+    for_each_pair, halve_pairwise, partial_sums, streamed, MAX_PARTIAL_SUMS, PREFETCH_PAIRS_AHEAD,
+};
 use core::arch::x86_64::{
     __m512bh, __m512i, _mm512_add_ps, _mm512_cvtne2ps_pbh, _mm512_dpbf16_ps, _mm512_loadu_ps,
     _mm512_loadu_si512, _mm512_mask_storeu_ps, _mm512_maskz_loadu_epi32, _mm512_maskz_loadu_ps,
@@ -24,11 +26,6 @@ const LANES: usize = 16;
 
 /// Vectors of sums per row kept in registers.
 const TILE_VECTORS: usize = 8;
-
-/// Matrices larger than this are streamed from the second-level cache:
-/// their rows are prefetched, this many pair rows ahead.
-const PREFETCH_ABOVE_BYTES: usize = 64 * 1024;
-const PREFETCH_PAIRS_AHEAD: usize = 2;
 
 /// `xp` = the input row `x` rounded to bf16 and paired like the weights:
 /// the bf16 values in order, two to a word.
@@ -129,7 +126,7 @@ fn tile<const OUT: usize, const PAIRS: usize, const R: usize, const V: usize>(
 ) {
     let masks: [u16; V] = core::array::from_fn(|v| lanes_mask(OUT, t + v * LANES));
     let k = partial_sums(OUT);
-    let stream = PAIRS * OUT * 4 > PREFETCH_ABOVE_BYTES;
+    let stream = streamed(PAIRS, OUT);
     // Sum `j` of vector `v` of row `r` is `acc[r][j][v]`; the first `k`
     // sums are used, pair `p` going into sum `p mod k`.
     let mut acc = [[[_mm512_setzero_ps(); V]; MAX_PARTIAL_SUMS]; R];

@@ -13,7 +13,9 @@
 //! layer's partial sums), which leaves registers for the inputs and the
 //! widened weights.
 
-use crate::kernels::bf16_dense::{for_each_pair, halve_pairwise, partial_sums, MAX_PARTIAL_SUMS};
+use crate::kernels::bf16_dense::{
+    for_each_pair, halve_pairwise, partial_sums, streamed, MAX_PARTIAL_SUMS, PREFETCH_PAIRS_AHEAD,
+};
 use core::arch::x86_64::{
     __m256, __m256i, _mm256_add_ps, _mm256_and_si256, _mm256_broadcast_ss, _mm256_castsi256_ps,
     _mm256_cmpgt_epi32, _mm256_fmadd_ps, _mm256_loadu_si256, _mm256_maskload_epi32,
@@ -33,11 +35,6 @@ const fn accumulators(rows: usize) -> usize {
 
 /// The widest tile, in vectors: all the accumulators of one row.
 const MAX_TILE: usize = accumulators(1);
-
-/// Matrices larger than this are streamed from the second-level cache:
-/// their rows are prefetched, this many pair rows ahead.
-const PREFETCH_ABOVE_BYTES: usize = 64 * 1024;
-const PREFETCH_PAIRS_AHEAD: usize = 2;
 
 /// `s[r] = Σ` over the pairs of `xp[r]` and the rows of `w`, in the order
 /// of [`bf16_dense`](crate::kernels::bf16_dense) (written, not added to).
@@ -129,7 +126,7 @@ fn tile<const OUT: usize, const PAIRS: usize, const R: usize, const V: usize, co
     let last = lanes_mask(OUT, t + (V - 1) * LANES);
     let high = _mm256_set1_epi32(0xffff_0000u32 as i32);
     let k = partial_sums(OUT);
-    let stream = PAIRS * OUT * 4 > PREFETCH_ABOVE_BYTES;
+    let stream = streamed(PAIRS, OUT);
     // Sum `j` of vector `v` of row `r` is `acc[r][j][v]`; the first `k`
     // sums are used, pair `p` going into sum `p mod k`.
     let mut acc = [[[_mm256_setzero_ps(); V]; MAX_PARTIAL_SUMS]; R];
