@@ -256,12 +256,30 @@ const PREFETCH_ROWS_AHEAD: usize = 8;
 /// harmless: a prefetch has no effect beyond the cache.
 #[inline(always)]
 pub(crate) fn prefetch_row<T, const OUT: usize, const IN: usize>(w: &[[T; OUT]; IN], row: usize) {
+    prefetch_span(w, row, 0, OUT);
+}
+
+/// Asks for elements `first .. first + len` of row `row` of `w` to be
+/// brought into the first-level cache (a tile of a row; see
+/// [`prefetch_row`] for rows past the end).
+#[inline(always)]
+pub(crate) fn prefetch_span<T, const OUT: usize, const IN: usize>(
+    w: &[[T; OUT]; IN],
+    row: usize,
+    first: usize,
+    len: usize,
+) {
     #[cfg(target_arch = "x86_64")]
     {
         use core::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-        let start = w.as_ptr().wrapping_add(row).cast::<i8>();
+        let start = w
+            .as_ptr()
+            .wrapping_add(row)
+            .cast::<T>()
+            .wrapping_add(first)
+            .cast::<i8>();
         let mut offset = 0;
-        while offset < OUT * core::mem::size_of::<T>() {
+        while offset < len * core::mem::size_of::<T>() {
             // SAFETY: a prefetch never faults and never changes memory,
             // whatever the address (`wrapping_add` keeps computing it
             // defined past the end of the matrix).
@@ -270,7 +288,7 @@ pub(crate) fn prefetch_row<T, const OUT: usize, const IN: usize>(w: &[[T; OUT]; 
         }
     }
     #[cfg(not(target_arch = "x86_64"))]
-    let _ = (w, row);
+    let _ = (w, row, first, len);
 }
 
 /// `db += Σ_b dy[b]` when `ACCUMULATE`, else `db = Σ_b dy[b]`.

@@ -14,11 +14,11 @@
 use crate::kernels::bf16_dense::{
     for_each_pair, halve_pairwise, partial_sums, streamed, MAX_PARTIAL_SUMS, PREFETCH_PAIRS_AHEAD,
 };
+use crate::kernels::static_dense::prefetch_span;
 use core::arch::x86_64::{
     __m512bh, __m512i, _mm512_add_ps, _mm512_cvtne2ps_pbh, _mm512_dpbf16_ps, _mm512_loadu_ps,
     _mm512_loadu_si512, _mm512_mask_storeu_ps, _mm512_maskz_loadu_epi32, _mm512_maskz_loadu_ps,
-    _mm512_set1_epi32, _mm512_setzero_ps, _mm512_storeu_ps, _mm512_storeu_si512, _mm_prefetch,
-    _MM_HINT_T0,
+    _mm512_set1_epi32, _mm512_setzero_ps, _mm512_storeu_ps, _mm512_storeu_si512,
 };
 
 /// Outputs per vector.
@@ -133,14 +133,7 @@ fn tile<const OUT: usize, const PAIRS: usize, const R: usize, const V: usize>(
     // Pair row `p` into sum `j`.
     for_each_pair(PAIRS, k, |p, j| {
         if stream {
-            let ahead = w.as_ptr().wrapping_add(p + PREFETCH_PAIRS_AHEAD);
-            let ahead = ahead.cast::<u32>().wrapping_add(t).cast::<i8>();
-            for v in 0..V {
-                // A prefetch never faults and never changes memory,
-                // whatever the address (`wrapping_add` keeps computing
-                // it defined past the end of the matrix).
-                _mm_prefetch::<_MM_HINT_T0>(ahead.wrapping_add(v * 64));
-            }
+            prefetch_span(w, p + PREFETCH_PAIRS_AHEAD, t, V * LANES);
         }
         let x: [__m512bh; R] =
             core::array::from_fn(|r| bf16_pairs(_mm512_set1_epi32(xp[r][p] as i32)));

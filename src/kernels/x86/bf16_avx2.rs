@@ -16,11 +16,12 @@
 use crate::kernels::bf16_dense::{
     for_each_pair, halve_pairwise, partial_sums, streamed, MAX_PARTIAL_SUMS, PREFETCH_PAIRS_AHEAD,
 };
+use crate::kernels::static_dense::prefetch_span;
 use core::arch::x86_64::{
     __m256, __m256i, _mm256_add_ps, _mm256_and_si256, _mm256_broadcast_ss, _mm256_castsi256_ps,
     _mm256_cmpgt_epi32, _mm256_fmadd_ps, _mm256_loadu_si256, _mm256_maskload_epi32,
     _mm256_maskstore_ps, _mm256_set1_epi32, _mm256_setr_epi32, _mm256_setzero_ps,
-    _mm256_slli_epi32, _mm256_storeu_ps, _mm_prefetch, _MM_HINT_T0,
+    _mm256_slli_epi32, _mm256_storeu_ps,
 };
 
 /// Outputs per vector.
@@ -133,16 +134,7 @@ fn tile<const OUT: usize, const PAIRS: usize, const R: usize, const V: usize, co
     // Pair row `p` into sum `j`.
     for_each_pair(PAIRS, k, |p, j| {
         if stream {
-            let ahead = w.as_ptr().wrapping_add(p + PREFETCH_PAIRS_AHEAD);
-            let ahead = ahead.cast::<u32>().wrapping_add(t).cast::<i8>();
-            let mut at = 0;
-            while at < V * LANES * 4 {
-                // A prefetch never faults and never changes memory,
-                // whatever the address (`wrapping_add` keeps computing
-                // it defined past the end of the matrix).
-                _mm_prefetch::<_MM_HINT_T0>(ahead.wrapping_add(at));
-                at += 64;
-            }
+            prefetch_span(w, p + PREFETCH_PAIRS_AHEAD, t, V * LANES);
         }
         let x: [(__m256, __m256); R] = core::array::from_fn(|r| {
             let [x0, x1] = &xw[r][p];
