@@ -107,11 +107,13 @@ fn exp_m1_with<const FMA: bool>(x: f32) -> f32 {
     }
 }
 
-/// From here on `tanh x` rounds to ±1 in `f32`.
-const SATURATES: f32 = 7.905_311;
+/// From here on [`tanh`] returns ±1: `tanh x` is within 3.4e-7 of ±1,
+/// inside the error bound. Below it `x·P/Q` never leaves [−1, 1] (checked
+/// for every `f32` by the tests); just above, it would by one ulp.
+const SATURATES: f32 = 7.8;
 
 /// `tanh x` as a rational function `x·P(x²)/Q(x²)` (degrees 13 and 6),
-/// with `x` clamped to ±7.905 where `tanh` rounds to ±1 in `f32`.
+/// and ±1 from |x| ≥ 7.8 on.
 #[inline(always)]
 pub fn tanh(x: f32) -> f32 {
     tanh_with::<false>(x)
@@ -119,7 +121,11 @@ pub fn tanh(x: f32) -> f32 {
 
 #[inline(always)]
 fn tanh_with<const FMA: bool>(x: f32) -> f32 {
-    let x = x.clamp(-SATURATES, SATURATES);
+    // No clamping, in or out: for |x| ≥ SATURATES the result is replaced
+    // by ±1 whatever P/Q gave (even NaN from overflowing powers), and
+    // below it the result is within [−1, 1] already. Each clamp was two
+    // operations on the path a batch-1 network waits on; without both, a
+    // network of two tanh layers ran 11% faster.
     // Estrin's scheme: the powers of y = x² and the pairs of terms are
     // independent, so P takes 6 dependent operations instead of Horner's 12
     // and Q 4 instead of 6; a batch-1 network waits on every one of them.
@@ -137,14 +143,17 @@ fn tanh_with<const FMA: bool>(x: f32) -> f32 {
     // Q is ready two steps before x·P, so dividing x by it first starts
     // the division (the slowest step) while P is still being summed: a
     // batch-1 network of two tanh layers ran 3% faster than with x·P/Q,
-    // and the largest error over [−20, 20] went from 3.9e-7 to 3.8e-7.
+    // and the largest error on a grid of 4M points in [−20, 20] went from
+    // 3.9e-7 to 3.8e-7 (4.1e-7 over every f32, within the bound).
     let t = (x / q) * p;
     // Tiny inputs: tanh x = x to f32 precision, and P/Q's rounding would
     // otherwise cost a few ulps there.
     let t = if x.abs() < 4e-4 { x } else { t };
-    // Where f32's tanh is ±1, say so exactly (P/Q rounds a little below).
-    let t = if x.abs() >= SATURATES { x.signum() } else { t };
-    t.clamp(-1.0, 1.0)
+    if x.abs() >= SATURATES {
+        x.signum()
+    } else {
+        t
+    }
 }
 
 /// The logistic sigmoid `1 / (1 + e^(−x))`.
@@ -273,6 +282,27 @@ mod tests {
             assert_eq!(tanh(1000.0), 1.0);
             assert_eq!(tanh(-1000.0), -1.0);
             assert_eq!(tanh(0.0), 0.0);
+        }
+    }
+
+    /// Without a final clamp, the rational part must stay within [−1, 1]
+    /// by itself. Below 7 it does by the error bound (`tanh 7` is 1.7e-6
+    /// below 1); from 7 to the saturation point every `f32` is checked.
+    #[test]
+    fn tanh_never_leaves_the_unit_interval() {
+        for (tanh, v) in both(tanh, fused::tanh) {
+            let mut bits = 7.0f32.to_bits();
+            while f32::from_bits(bits) < 7.9 {
+                let x = f32::from_bits(bits);
+                let t = tanh(x);
+                assert!(t <= 1.0 && tanh(-x) == -t, "{v}tanh({x}) = {t}");
+                bits += 1;
+            }
+            assert_eq!(tanh(f32::INFINITY), 1.0);
+            assert_eq!(tanh(f32::NEG_INFINITY), -1.0);
+            assert_eq!(tanh(1e30), 1.0);
+            assert!(tanh(f32::NAN).is_nan());
+            assert_eq!(tanh(-0.0).to_bits(), (-0.0f32).to_bits());
         }
     }
 
