@@ -33,8 +33,8 @@ pub const LANES: usize = 16;
 /// `y[b] = x[b]·W + bias` with `W` stored `[in][out]`.
 ///
 /// Each row's outputs are summed in [`partial_sums`] independent sums over
-/// the inputs (input `i` goes to sum `i mod K`), which are then added
-/// pairwise and onto the bias. With few outputs one running sum per output
+/// the inputs (input `i` goes to sum `i mod K`, and sum 0 starts from the
+/// bias), which are then added pairwise. With few outputs one running sum per output
 /// would be a chain of dependent additions, one per input; split, the
 /// chains run side by side. Rows are computed [`ROWS`] at a time so each
 /// row of `W` is loaded once per block. How a row is summed depends only
@@ -171,8 +171,8 @@ pub const fn partial_sums<T>(inputs: usize, outputs: usize) -> usize {
 }
 
 /// `R` rows at once, every row's outputs summed in [`partial_sums`]
-/// partial sums (input `i` into sum `i mod K`), which are then added
-/// pairwise and onto the bias.
+/// partial sums (input `i` into sum `i mod K`, sum 0 starting from the
+/// bias), which are then added pairwise.
 ///
 /// The number of sums is a constant of the shape, not a type parameter:
 /// one instantiation serves both classes of layer (every instantiation is
@@ -196,7 +196,12 @@ fn forward_block<
 ) {
     let k = partial_sums::<T>(IN, OUT);
     // Sum `p` of row `r` is `acc[r][p]`; only the first `k` are used.
+    // Sum 0 starts from the bias, which costs no step on the chain a
+    // batch-1 network waits on (adding it at the end was one more).
     let mut acc = [[[T::ZERO; OUT]; NARROW_PARTIAL_SUMS]; R];
+    for a in acc.iter_mut() {
+        a[0] = *init;
+    }
     let mut i = 0;
     let stream = IN * OUT * core::mem::size_of::<T>() > PREFETCH_ABOVE_BYTES;
     while i + k <= IN {
@@ -232,10 +237,8 @@ fn forward_block<
             }
             width /= 2;
         }
-        let mut v = [T::ZERO; OUT];
-        for ((v, b), s) in v.iter_mut().zip(init.iter()).zip(a[0].iter()) {
-            *v = *b + *s;
-        }
+        // A copy: a reference into `acc` would keep it in memory.
+        let v = a[0];
         out.put(first_row + r, &v);
     }
 }
@@ -836,8 +839,8 @@ mod tests {
     }
 
     /// `forward_into` with `FMA`: the documented order of sums (input `i`
-    /// into partial sum `i mod K`, the sums added pairwise, then onto the
-    /// bias), each product added by one fused multiply-add. A reference
+    /// into partial sum `i mod K`, sum 0 starting from the bias, the sums
+    /// added pairwise), each product added by one fused multiply-add. A reference
     /// written from that description must match bit for bit, in both
     /// scalars, and must differ from rounding each product first.
     #[test]
@@ -850,6 +853,7 @@ mod tests {
             let k = partial_sums::<T>(IN, OUT);
             core::array::from_fn(|o| {
                 let mut sums = [T::ZERO; NARROW_PARTIAL_SUMS];
+                sums[0] = bias[o];
                 for i in 0..IN {
                     sums[i % k] = x[i].mul_add(w[i][o], sums[i % k]);
                 }
@@ -860,7 +864,7 @@ mod tests {
                     }
                     width /= 2;
                 }
-                bias[o] + sums[0]
+                sums[0]
             })
         }
         fn check<T: Scalar, const IN: usize, const OUT: usize, const B: usize>(
