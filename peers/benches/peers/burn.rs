@@ -126,12 +126,14 @@ pub fn w6(x: &[f32], y: &[f32]) -> impl FnMut() {
                 .with_nesterov(false),
         ))
         .init();
-    let x = matrix(x, 8, &dev);
-    let y = matrix(y, 4, &dev);
+    let xs: Vec<_> = x.chunks(8).map(|r| matrix(r, 8, &dev)).collect();
+    let ys: Vec<_> = y.chunks(4).map(|r| matrix(r, 4, &dev)).collect();
+    let mut k = 0;
     move || {
+        k = (k + 1) % xs.len();
         let model = net.take().unwrap();
-        let out = model.forward(black_box(&x).clone());
-        let loss = MseLoss::new().forward(out, y.clone(), Reduction::Mean);
+        let out = model.forward(black_box(&xs[k]).clone());
+        let loss = MseLoss::new().forward(out, ys[k].clone(), Reduction::Mean);
         let grads = GradientsParams::from_grads(loss.backward(), &model);
         net = Some(opt.step(0.01, model, grads));
     }

@@ -168,11 +168,19 @@ pub fn w6(x: &[f32], y: &[f32]) -> impl FnMut() {
     let vb = VarBuilder::from_varmap(&vars, DType::F32, &dev);
     let net = Mlp::trainable([8, 32, 32, 4], true, vb).unwrap();
     let mut opt = SgdMomentum::new(vars.all_vars(), (0.01, 0.9)).unwrap();
-    let x = Tensor::from_slice(x, (1, 8), &dev).unwrap();
-    let y = Tensor::from_slice(y, (1, 4), &dev).unwrap();
+    let xs: Vec<_> = x
+        .chunks(8)
+        .map(|r| Tensor::from_slice(r, (1, 8), &dev).unwrap())
+        .collect();
+    let ys: Vec<_> = y
+        .chunks(4)
+        .map(|r| Tensor::from_slice(r, (1, 4), &dev).unwrap())
+        .collect();
+    let mut k = 0;
     move || {
-        let out = net.forward(black_box(&x)).unwrap();
-        let loss = candle_nn::loss::mse(&out, &y).unwrap();
+        k = (k + 1) % xs.len();
+        let out = net.forward(black_box(&xs[k])).unwrap();
+        let loss = candle_nn::loss::mse(&out, &ys[k]).unwrap();
         opt.backward_step(&loss).unwrap();
     }
 }

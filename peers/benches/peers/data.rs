@@ -13,6 +13,12 @@ pub fn inputs<const N: usize, const B: usize>(seed: u64) -> Box<[[f32; N]; B]> {
     x
 }
 
+/// W6 steps through this many fixed samples in turn (as
+/// benches/workloads.rs does): on a single sample the network soon fits it
+/// exactly, its gradients become zero and its momentum decays into
+/// subnormal numbers, a state no real training is in.
+pub const W6_SAMPLES: usize = 64;
+
 /// Class labels in 0..10 for the classification workloads.
 pub fn labels<const B: usize>(seed: u64) -> Box<[usize; B]> {
     let x = inputs::<1, B>(seed);

@@ -94,11 +94,19 @@ pub fn w6(x: &[f32], y: &[f32]) -> impl FnMut() {
             weight_decay: None,
         },
     );
-    let x = dev.tensor_from_vec(x.to_vec(), (Const::<1>, Const::<8>));
-    let y = dev.tensor_from_vec(y.to_vec(), (Const::<1>, Const::<4>));
+    let xs: Vec<_> = x
+        .chunks(8)
+        .map(|r| dev.tensor_from_vec(r.to_vec(), (Const::<1>, Const::<8>)))
+        .collect();
+    let ys: Vec<_> = y
+        .chunks(4)
+        .map(|r| dev.tensor_from_vec(r.to_vec(), (Const::<1>, Const::<4>)))
+        .collect();
+    let mut k = 0;
     move || {
-        let out = net.forward_mut(black_box(&x).trace(grads.take().unwrap()));
-        let loss = mse_loss(out, y.clone());
+        k = (k + 1) % xs.len();
+        let out = net.forward_mut(black_box(&xs[k]).trace(grads.take().unwrap()));
+        let loss = mse_loss(out, ys[k].clone());
         let mut g = loss.backward();
         opt.update(&mut net, &g).unwrap();
         net.zero_grads(&mut g);

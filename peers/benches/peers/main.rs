@@ -20,7 +20,7 @@ mod report;
 mod staticnet;
 
 use crate::alloc::{count_allocations, Allocs};
-use crate::data::{inputs, labels};
+use crate::data::{inputs, labels, W6_SAMPLES};
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, Criterion, SamplingMode, Throughput};
 use std::time::Duration;
@@ -136,12 +136,12 @@ fn w5(c: &mut Criterion, a: &mut Allocs) {
 }
 
 fn w6(c: &mut Criterion, a: &mut Allocs) {
-    let x = inputs::<8, 1>(16);
-    let y = inputs::<4, 1>(17);
+    let x = inputs::<8, W6_SAMPLES>(16);
+    let y = inputs::<4, W6_SAMPLES>(17);
     let (xf, yf) = (x.as_flattened(), y.as_flattened());
     let mut w = Workload::new(c, a, "W6", 1);
-    w.cell("staticnet", staticnet::w6(&x, &y));
-    w.cell("staticnet_fast_math", staticnet::w6_fast(&x, &y));
+    w.cell("staticnet", staticnet::w6(&x[..], &y[..]));
+    w.cell("staticnet_fast_math", staticnet::w6_fast(&x[..], &y[..]));
     w.cell("candle", candle::w6(xf, yf));
     w.cell("dfdx", dfdx::w6(xf, yf));
     w.cell("burn", burn::w6(xf, yf));

@@ -115,32 +115,35 @@ const OPTS6: StepOptions = StepOptions {
     clip: None,
 };
 
-pub fn w6(x: &[[f32; 8]; 1], y: &[[f32; 4]; 1]) -> impl FnMut() {
+pub fn w6(x: &[[f32; 8]], y: &[[f32; 4]]) -> impl FnMut() {
     w6_on::<W6Arch>(x, y)
 }
 
-pub fn w6_fast(x: &[[f32; 8]; 1], y: &[[f32; 4]; 1]) -> impl FnMut() {
+pub fn w6_fast(x: &[[f32; 8]], y: &[[f32; 4]]) -> impl FnMut() {
     w6_on::<W6FastArch>(x, y)
 }
 
-/// The W6 step on either declaration of the W6 shape.
-fn w6_on<A>(x: &[[f32; 8]; 1], y: &[[f32; 4]; 1]) -> impl FnMut()
+/// The W6 step on either declaration of the W6 shape, one sample after
+/// another.
+fn w6_on<A>(x: &[[f32; 8]], y: &[[f32; 4]]) -> impl FnMut()
 where
     A: Architecture<Input<f32> = [f32; 8], Output<f32> = [f32; 4]>,
 {
     let mut net = Network::<A, f32>::seeded(4);
     let mut opt = Sgd::new(sgd6()).unwrap();
     let mut bufs = StepBuffers::<A, f32, 1>::new();
-    let (x, y) = (*x, *y);
+    let (x, y) = (x.to_vec(), y.to_vec());
+    let mut k = 0;
     move || {
+        k = (k + 1) % x.len();
         black_box(
             train_step(
                 &mut net,
                 &mut opt,
                 &Mse::default(),
                 &mut bufs,
-                black_box(&x),
-                &y,
+                black_box(core::array::from_ref(&x[k])),
+                core::array::from_ref(&y[k]),
                 1,
                 &OPTS6,
             )
