@@ -80,6 +80,27 @@ impl DenseLayout {
     pub const fn is_empty(&self) -> bool {
         self.len() == 0
     }
+
+    /// Words of weight pairs this layer takes in a
+    /// [`Bf16Network`](crate::bf16::Bf16Network): `⌈in/2⌉·out`.
+    #[inline]
+    pub const fn bf16_pair_words(&self) -> usize {
+        self.inputs.div_ceil(2) * self.outputs
+    }
+
+    /// All words this layer takes in a
+    /// [`Bf16Network`](crate::bf16::Bf16Network): its weight pairs, then
+    /// one word per bias. (The `network!` macro sizes `Bf16Len` and places
+    /// each layer by the same rule.)
+    #[inline]
+    pub const fn bf16_words(&self) -> usize {
+        self.bf16_pair_words()
+            + if self.bias_offset.is_some() {
+                self.outputs
+            } else {
+                0
+            }
+    }
 }
 
 /// One step of a network, in declaration order.

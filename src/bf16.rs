@@ -191,15 +191,15 @@ impl<A: Architecture> Bf16Network<A> {
                     }
                     p += 1;
                 }
-                at += inputs.div_ceil(2) * outputs;
                 if let Some(b) = d.bias_offset {
+                    let biases = at + d.bf16_pair_words();
                     let mut o = 0;
                     while o < outputs {
-                        words[at + o] = params[b + o].to_bits();
+                        words[biases + o] = params[b + o].to_bits();
                         o += 1;
                     }
-                    at += outputs;
                 }
+                at += d.bf16_words();
             }
             layer += 1;
         }
@@ -213,7 +213,8 @@ impl<A: Architecture> Bf16Network<A> {
         let mut at = 0;
         for d in dense_layers::<A>() {
             let (inputs, outputs) = (d.inputs, d.outputs);
-            let weights = &self.words[at..at + inputs.div_ceil(2) * outputs];
+            let (weights, biases) =
+                self.words[at..at + d.bf16_words()].split_at(d.bf16_pair_words());
             for (p, row) in weights.chunks_exact(outputs).enumerate() {
                 for (o, &word) in row.iter().enumerate() {
                     params[d.weight_index(o, 2 * p)] = widen_low(word);
@@ -222,13 +223,12 @@ impl<A: Architecture> Bf16Network<A> {
                     }
                 }
             }
-            at += weights.len();
             if let Some(b) = d.bias_offset {
-                for (v, word) in params[b..b + outputs].iter_mut().zip(&self.words[at..]) {
+                for (v, word) in params[b..b + outputs].iter_mut().zip(biases) {
                     *v = f32::from_bits(*word);
                 }
-                at += outputs;
             }
+            at += d.bf16_words();
         }
     }
 

@@ -14,10 +14,12 @@
 //! target features the crate is compiled with (`-C target-feature` or
 //! `-C target-cpu`).
 //!
-//! One kernel is written with intrinsics instead (the input gradient's dot
-//! products in `f32`, which LLVM vectorised poorly): it asks [`level`] once
-//! per call which version to run, and sums in the portable code's order, so
-//! the level still does not change any result.
+//! Two families of kernels are written with intrinsics instead: the input
+//! gradient's dot products in `f32` (which LLVM vectorised poorly), and the
+//! bf16 layers ([`crate::kernels::bf16_dense`], where the instruction set
+//! decides how pairs of bf16 values are widened and summed). Each asks
+//! [`level`] once per call which version to run and sums in its portable
+//! code's order, so the level still does not change any result.
 //!
 //! The one exception is opt-in: a `#[fast_math]` network adds products
 //! (and evaluates its approximations' polynomials) by fused multiply-adds

@@ -314,6 +314,14 @@ fn the_layout_keeps_biases_exact_and_rounds_every_weight() {
         })
         .sum();
     assert_eq!(packed.words().len(), layers);
+    let by_helper: usize = OddArch::LAYERS
+        .iter()
+        .map(|l| match l {
+            Layer::Dense(d) => d.bf16_words(),
+            _ => 0,
+        })
+        .sum();
+    assert_eq!(by_helper, layers);
 
     // Packing the unpacked network changes nothing: rounding is idempotent.
     assert_eq!(Bf16Network::from_network(&back), packed);
