@@ -34,9 +34,9 @@ pub const LANES: usize = 16;
 ///
 /// Each row's outputs are summed in [`partial_sums`] independent sums over
 /// the inputs (input `i` goes to sum `i mod K`, and sum 0 starts from the
-/// bias), which are then added pairwise. With few outputs one running sum per output
-/// would be a chain of dependent additions, one per input; split, the
-/// chains run side by side. Rows are computed [`ROWS`] at a time so each
+/// bias), which are then added pairwise. With few outputs one running sum
+/// per output would be a chain of dependent additions, one per input;
+/// split, the chains run side by side. Rows are computed [`ROWS`] at a time so each
 /// row of `W` is loaded once per block. How a row is summed depends only
 /// on the layer's shape, never on the batch or the row's place in it.
 #[inline(always)]
@@ -840,9 +840,9 @@ mod tests {
 
     /// `forward_into` with `FMA`: the documented order of sums (input `i`
     /// into partial sum `i mod K`, sum 0 starting from the bias, the sums
-    /// added pairwise), each product added by one fused multiply-add. A reference
-    /// written from that description must match bit for bit, in both
-    /// scalars, and must differ from rounding each product first.
+    /// added pairwise), each product added by one fused multiply-add. A
+    /// reference written from that description must match bit for bit, in
+    /// both scalars, and must differ from rounding each product first.
     #[test]
     fn fused_multiply_adds_keep_the_order_and_round_once() {
         fn reference<T: Scalar, const IN: usize, const OUT: usize>(
