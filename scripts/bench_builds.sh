@@ -17,6 +17,11 @@ run() {
     env "$@" CARGO_TARGET_DIR="${dir}" cargo bench --bench workloads -- "${filter[@]}" >&2
 }
 
+# Only benchmarks this run measured go into the table: criterion keeps the
+# estimates of earlier runs (other filters) beside them.
+marker=$(mktemp)
+trap 'rm -f "${marker}"' EXIT
+
 run target
 run target/native RUSTFLAGS="-C target-cpu=native"
 
@@ -34,11 +39,11 @@ human() {
 
 printf '\n| benchmark | default build | native build | default / native |\n'
 printf '| --- | --- | --- | --- |\n'
-find target/criterion -path '*/new/estimates.json' | sort | while read -r f; do
+find target/criterion -path '*/new/estimates.json' -newer "${marker}" | sort | while read -r f; do
     id=${f#target/criterion/}
     id=${id%/new/estimates.json}
     native=target/native/criterion/${id}/new/estimates.json
-    [ -f "${native}" ] || continue
+    [ "${native}" -nt "${marker}" ] || continue
     a=$(median "${f}")
     b=$(median "${native}")
     ratio=$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2f", a / b }')
