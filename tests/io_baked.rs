@@ -2,8 +2,6 @@
 //! constants hold exactly the file's weights (PyTorch's outputs for W1,
 //! the runtime loader's values for every dtype), in `static`s and `const`s.
 
-use staticnet::Network;
-
 staticnet::network_with_weights! {
     /// W1 as trained in PyTorch.
     #[weights = "fixtures/w1.safetensors"]
@@ -188,6 +186,7 @@ fn hygienic_declarations_bake_the_same_weights() {
 mod against_the_runtime_loader {
     use super::*;
     use staticnet::io::safetensors;
+    use staticnet::Network;
 
     fn fixture(name: &str) -> Vec<u8> {
         std::fs::read(format!(
