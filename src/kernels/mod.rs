@@ -134,7 +134,7 @@ pub fn dense_forward<
 /// whose output `x` is ([`static_dense::ThroughActivation`]: in the static
 /// regime each row is multiplied by the derivative as soon as it is summed;
 /// on matrixmultiply in a pass of its own). `FMA` as in
-/// [`dense_forward`], for the weight gradient's sums.
+/// [`dense_forward`], for the weight and input gradients' sums.
 #[inline(always)]
 pub fn dense_backward<
     T: Scalar,
@@ -166,6 +166,6 @@ pub fn dense_backward<
     }
     static_dense::weight_grad::<T, IN, OUT, B, ACCUMULATE, FMA>(x, dy, dw);
     if let Some(dx) = dx {
-        static_dense::input_grad_into(w, dy, dx);
+        static_dense::input_grad_into::<T, IN, OUT, B, FMA>(w, dy, dx);
     }
 }

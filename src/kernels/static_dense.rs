@@ -401,7 +401,7 @@ pub fn input_grad<T: Scalar, const IN: usize, const OUT: usize, const B: usize>(
     dy: &[[T; OUT]; B],
     dx: &mut [[T; IN]; B],
 ) {
-    input_grad_into(w, dy, Plain(dx));
+    input_grad_into::<T, IN, OUT, B, false>(w, dy, Plain(dx));
 }
 
 /// Where the input gradient goes: each row is summed into
@@ -477,9 +477,17 @@ impl<F: Activation<T>, T: Scalar, const IN: usize, const B: usize> GradSink<T, I
     }
 }
 
-/// [`input_grad`], handing the rows to `out` (see [`GradSink`]).
+/// [`input_grad`], handing the rows to `out` (see [`GradSink`]); with
+/// `FMA`, each product is added to its partial sum by a fused multiply-add
+/// (the same sums in the same order, one rounding fewer per product).
 #[inline(always)]
-pub fn input_grad_into<T: Scalar, const IN: usize, const OUT: usize, const B: usize>(
+pub fn input_grad_into<
+    T: Scalar,
+    const IN: usize,
+    const OUT: usize,
+    const B: usize,
+    const FMA: bool,
+>(
     w: &[[T; OUT]; IN],
     dy: &[[T; OUT]; B],
     mut out: impl GradSink<T, IN, B>,
@@ -487,9 +495,9 @@ pub fn input_grad_into<T: Scalar, const IN: usize, const OUT: usize, const B: us
     let wide = WideInputGrad::for_scalar::<T>();
     for (row, gr) in dy.iter().enumerate() {
         let dx = out.row(row);
-        let done = wide.rows(w, gr, dx);
+        let done = wide.rows::<T, IN, OUT, FMA>(w, gr, dx);
         for (d, wr) in dx.iter_mut().zip(w.iter()).skip(done) {
-            *d = dot(gr, wr);
+            *d = dot::<T, OUT, FMA>(gr, wr);
             one_row_at_a_time();
         }
         out.finish(row);
@@ -499,14 +507,20 @@ pub fn input_grad_into<T: Scalar, const IN: usize, const OUT: usize, const B: us
 /// The input gradient by [`dot`] alone, never by the vector kernels (which
 /// are tested against it).
 #[cfg(test)]
-pub(crate) fn portable_input_grad<T: Scalar, const IN: usize, const OUT: usize, const B: usize>(
+pub(crate) fn portable_input_grad<
+    T: Scalar,
+    const IN: usize,
+    const OUT: usize,
+    const B: usize,
+    const FMA: bool,
+>(
     w: &[[T; OUT]; IN],
     dy: &[[T; OUT]; B],
     dx: &mut [[T; IN]; B],
 ) {
     for (gr, dxr) in dy.iter().zip(dx.iter_mut()) {
         for (d, wr) in dxr.iter_mut().zip(w.iter()) {
-            *d = dot(gr, wr);
+            *d = dot::<T, OUT, FMA>(gr, wr);
         }
     }
 }
@@ -528,7 +542,9 @@ enum WideInputGrad {
 impl WideInputGrad {
     /// The kernel for `T` on this CPU: for `f32`, the widest whose
     /// instructions the library uses (detected with `std`, or compiled in
-    /// without it).
+    /// without it). Both kernels can fuse their multiply-adds: AVX-512F
+    /// has the instruction, and the AVX2 kernel is chosen only with FMA
+    /// beside it (as [`Level::Avx2`](crate::simd::Level::Avx2) means).
     #[inline(always)]
     fn for_scalar<T: Scalar>() -> Self {
         #[cfg(target_arch = "x86_64")]
@@ -537,7 +553,8 @@ impl WideInputGrad {
             if cfg!(target_feature = "avx512f") || level() == Level::Avx512 {
                 return Self::Avx512;
             }
-            if cfg!(target_feature = "avx2") || level() == Level::Avx2 {
+            if cfg!(all(target_feature = "avx2", target_feature = "fma")) || level() == Level::Avx2
+            {
                 return Self::Avx2;
             }
         }
@@ -547,7 +564,7 @@ impl WideInputGrad {
     /// Writes the first rows of one row's input gradient, in whole groups
     /// of the kernel's width; returns how many.
     #[inline(always)]
-    fn rows<T: Scalar, const IN: usize, const OUT: usize>(
+    fn rows<T: Scalar, const IN: usize, const OUT: usize, const FMA: bool>(
         self,
         w: &[[T; OUT]; IN],
         dy: &[T; OUT],
@@ -561,12 +578,19 @@ impl WideInputGrad {
         ) {
             let w = w.as_chunks::<OUT>().0;
             match self {
-                // SAFETY: `for_scalar` chose AVX-512: the crate is compiled
-                // with AVX-512F, or `simd::level()` reported AVX-512, which
-                // it does only on a CPU with AVX-512F.
-                Self::Avx512 => return unsafe { super::x86::avx512::input_grad_rows(w, dy, dx) },
-                // SAFETY: likewise for AVX2.
-                Self::Avx2 => return unsafe { super::x86::avx2::input_grad_rows(w, dy, dx) },
+                Self::Avx512 => {
+                    // SAFETY: `for_scalar` chose AVX-512: the crate is
+                    // compiled with AVX-512F, or `simd::level()` reported
+                    // AVX-512, which it does only on a CPU with AVX-512F
+                    // (whose instructions include the fused multiply-add).
+                    return unsafe { super::x86::avx512::input_grad_rows::<OUT, FMA>(w, dy, dx) };
+                }
+                Self::Avx2 => {
+                    // SAFETY: `for_scalar` chose AVX2: the crate is compiled
+                    // with AVX2 and FMA, or `simd::level()` reported AVX2,
+                    // which it does only on a CPU with both.
+                    return unsafe { super::x86::avx2::input_grad_rows::<OUT, FMA>(w, dy, dx) };
+                }
                 Self::None => {}
             }
         }
@@ -590,19 +614,21 @@ fn one_row_at_a_time() {
     core::sync::atomic::compiler_fence(core::sync::atomic::Ordering::SeqCst);
 }
 
-/// `Σ a[o]·b[o]` in [`LANES`] partial sums, added pairwise at the end.
+/// `Σ a[o]·b[o]` in [`LANES`] partial sums, added pairwise at the end;
+/// with `FMA`, each product is added to its partial sum by a fused
+/// multiply-add.
 #[inline(always)]
-fn dot<T: Scalar, const N: usize>(a: &[T; N], b: &[T; N]) -> T {
+fn dot<T: Scalar, const N: usize, const FMA: bool>(a: &[T; N], b: &[T; N]) -> T {
     let mut acc = [T::ZERO; LANES];
     let (ac, ar) = a.as_chunks::<LANES>();
     let (bc, br) = b.as_chunks::<LANES>();
     for (ca, cb) in ac.iter().zip(bc.iter()) {
         for ((s, x), y) in acc.iter_mut().zip(ca).zip(cb) {
-            *s += *x * *y;
+            *s = x.mul_add_if::<FMA>(*y, *s);
         }
     }
     for ((s, x), y) in acc.iter_mut().zip(ar).zip(br) {
-        *s += *x * *y;
+        *s = x.mul_add_if::<FMA>(*y, *s);
     }
     let mut width = LANES / 2;
     while width > 0 {
@@ -808,7 +834,7 @@ mod tests {
             input_grad(w2, dy, &mut separate);
             activation::backward_in_place(f, &pre, &post, &mut separate);
             let mut fused = [[nan; OUT]; B];
-            input_grad_into(
+            input_grad_into::<_, _, _, _, false>(
                 w2,
                 dy,
                 ThroughActivation {
@@ -930,5 +956,54 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// `input_grad_into` with `FMA`: the same sixteen partial sums in the
+    /// same order, each product added by one fused multiply-add, then
+    /// halved pairwise; rounded differently from the unfused sums. In
+    /// `f32` the rows run through this CPU's vector kernel where it has one.
+    #[test]
+    fn input_gradient_fuses_in_the_same_order() {
+        fn reference<T: Scalar, const OUT: usize>(dy: &[T; OUT], w: &[T; OUT]) -> T {
+            let mut sums = [T::ZERO; LANES];
+            for o in 0..OUT {
+                sums[o % LANES] = dy[o].mul_add(w[o], sums[o % LANES]);
+            }
+            let mut width = LANES / 2;
+            while width > 0 {
+                for l in 0..width {
+                    sums[l] += sums[l + width];
+                }
+                width /= 2;
+            }
+            sums[0]
+        }
+        fn check<T: Scalar, const IN: usize, const OUT: usize, const B: usize>(
+            w: &[[T; OUT]; IN],
+            dy: &[[T; OUT]; B],
+        ) -> bool {
+            let mut fused = [[T::ZERO; IN]; B];
+            input_grad_into::<T, IN, OUT, B, true>(w, dy, Plain(&mut fused));
+            for b in 0..B {
+                for i in 0..IN {
+                    let want = reference(&dy[b], &w[i]);
+                    assert!(fused[b][i] == want, "{IN}x{OUT} dx[{b}][{i}]");
+                }
+            }
+            let mut rounded = [[T::ZERO; IN]; B];
+            input_grad(w, dy, &mut rounded);
+            fused != rounded
+        }
+        let (w, dy) = (fill::<37, 45>(80), fill::<3, 45>(81));
+        let (ww, dyw) = (fill::<32, 130>(82), fill::<2, 130>(83));
+        assert!(
+            check(&w, &dy) | check(&ww, &dyw),
+            "f64: fusing changed nothing"
+        );
+        let fused_f32 = check(&to_f32(&w), &to_f32(&dy));
+        assert!(
+            fused_f32 | check(&to_f32(&ww), &to_f32(&dyw)),
+            "f32: fusing changed nothing"
+        );
     }
 }

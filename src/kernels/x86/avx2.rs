@@ -9,7 +9,7 @@
 //! for why and for the order of the sums.
 
 use core::arch::x86_64::{
-    __m256, _mm256_add_ps, _mm256_loadu_ps, _mm256_maskload_ps, _mm256_mul_ps,
+    __m256, _mm256_add_ps, _mm256_fmadd_ps, _mm256_loadu_ps, _mm256_maskload_ps, _mm256_mul_ps,
     _mm256_permute2f128_ps, _mm256_permute_ps, _mm256_set_epi32, _mm256_setzero_ps,
     _mm256_shuffle_ps, _mm256_storeu_ps,
 };
@@ -22,9 +22,13 @@ const PARTIAL_SUMS: usize = 16;
 
 /// `dx[i] = Σ_o dy[o]·w[i][o]` for the rows `i` of `w` in whole groups of
 /// [`GROUP`]; returns how many rows it wrote (the rest are the caller's).
-#[target_feature(enable = "avx2")]
+/// With `FMA`, each product is added to its partial sum by a fused
+/// multiply-add. (The kernel is compiled for AVX2 with FMA, the pair
+/// [`Level::Avx2`](crate::simd::Level::Avx2) stands for, whether it fuses
+/// or not.)
+#[target_feature(enable = "avx2,fma")]
 #[inline]
-pub(crate) fn input_grad_rows<const OUT: usize>(
+pub(crate) fn input_grad_rows<const OUT: usize, const FMA: bool>(
     w: &[[f32; OUT]],
     dy: &[f32; OUT],
     dx: &mut [f32],
@@ -36,7 +40,7 @@ pub(crate) fn input_grad_rows<const OUT: usize>(
     let (out, _) = dx.as_chunks_mut::<GROUP>();
     for (rows, d) in groups.iter().zip(out.iter_mut()) {
         let halves: [__m256; GROUP] = core::array::from_fn(|r| {
-            let (lo, hi) = partial_sums(&rows[r], dy);
+            let (lo, hi) = partial_sums::<OUT, FMA>(&rows[r], dy);
             _mm256_add_ps(lo, hi)
         });
         let total = transposed_sum(&halves);
@@ -50,8 +54,9 @@ pub(crate) fn input_grad_rows<const OUT: usize>(
 /// rows to a vector, as the AVX-512 kernel's `narrow_rows` does: `+0.0 +
 /// p` for each product, then halved within the row by exchanging lane `l`
 /// with `l ^ step` (the partial sums past `OUT` are `+0.0` and change
-/// nothing). Row `g`'s total ends in lane `g·OUT`.
-#[target_feature(enable = "avx2")]
+/// nothing). Row `g`'s total ends in lane `g·OUT`. The same whether the
+/// sums are fused or not (see the AVX-512 kernel's `narrow_rows`).
+#[target_feature(enable = "avx2,fma")]
 #[inline]
 fn narrow_rows<const OUT: usize>(w: &[[f32; OUT]], dy: &[f32; OUT], dx: &mut [f32]) -> usize {
     let (groups, _) = w.as_chunks::<GROUP>();
@@ -91,10 +96,18 @@ fn narrow_rows<const OUT: usize>(w: &[[f32; OUT]], dy: &[f32; OUT], dx: &mut [f3
     groups.len() * GROUP
 }
 
-/// The sixteen partial sums of `Σ_o a[o]·b[o]`, lanes 0-7 and 8-15.
-#[target_feature(enable = "avx2")]
+/// The sixteen partial sums of `Σ_o a[o]·b[o]`, lanes 0-7 and 8-15
+/// (fused with `FMA`).
+#[target_feature(enable = "avx2,fma")]
 #[inline]
-fn partial_sums<const N: usize>(a: &[f32; N], b: &[f32; N]) -> (__m256, __m256) {
+fn partial_sums<const N: usize, const FMA: bool>(a: &[f32; N], b: &[f32; N]) -> (__m256, __m256) {
+    let add_product = |acc, x, y| {
+        if FMA {
+            _mm256_fmadd_ps(x, y, acc)
+        } else {
+            _mm256_add_ps(acc, _mm256_mul_ps(x, y))
+        }
+    };
     let (mut lo, mut hi) = (_mm256_setzero_ps(), _mm256_setzero_ps());
     let (ac, ar) = a.as_chunks::<PARTIAL_SUMS>();
     let (bc, br) = b.as_chunks::<PARTIAL_SUMS>();
@@ -108,8 +121,8 @@ fn partial_sums<const N: usize>(a: &[f32; N], b: &[f32; N]) -> (__m256, __m256) 
                 _mm256_loadu_ps(cb.as_ptr().add(GROUP)),
             )
         };
-        lo = _mm256_add_ps(lo, _mm256_mul_ps(x0, y0));
-        hi = _mm256_add_ps(hi, _mm256_mul_ps(x1, y1));
+        lo = add_product(lo, x0, y0);
+        hi = add_product(hi, x1, y1);
     }
     // Lanes past the remainder add `+0.0` (see the module above).
     let n = ar.len();
@@ -123,7 +136,7 @@ fn partial_sums<const N: usize>(a: &[f32; N], b: &[f32; N]) -> (__m256, __m256) 
                 _mm256_maskload_ps(br.as_ptr(), m),
             )
         };
-        lo = _mm256_add_ps(lo, _mm256_mul_ps(x, y));
+        lo = add_product(lo, x, y);
     }
     if n > GROUP {
         // SAFETY: as above, for the `n - 8` elements after the first 8.
@@ -134,13 +147,13 @@ fn partial_sums<const N: usize>(a: &[f32; N], b: &[f32; N]) -> (__m256, __m256) 
                 _mm256_maskload_ps(br.as_ptr().add(GROUP), m),
             )
         };
-        hi = _mm256_add_ps(hi, _mm256_mul_ps(x, y));
+        hi = add_product(hi, x, y);
     }
     (lo, hi)
 }
 
 /// A load mask selecting the first `min(n, 8)` lanes (sign bit set).
-#[target_feature(enable = "avx2")]
+#[target_feature(enable = "avx2,fma")]
 #[inline]
 fn lane_mask(n: usize) -> core::arch::x86_64::__m256i {
     let on = |l: usize| if l < n { -1 } else { 0 };
@@ -149,7 +162,7 @@ fn lane_mask(n: usize) -> core::arch::x86_64::__m256i {
 
 /// Lane `r` of the result is the pairwise sum of `v[r]`'s lanes
 /// (`s[l] + s[l + 4]`, then `+ 2`, then `+ 1`).
-#[target_feature(enable = "avx2")]
+#[target_feature(enable = "avx2,fma")]
 #[inline]
 fn transposed_sum(v: &[__m256; GROUP]) -> __m256 {
     // Lanes 0-3: row j halved; lanes 4-7: row j + 4 halved.

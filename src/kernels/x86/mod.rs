@@ -20,7 +20,9 @@
 //! The sums are the ones [`static_dense`](super::static_dense)'s portable
 //! dot product computes, in the same order: sixteen partial sums starting
 //! from `+0.0`, lane `l` taking the outputs `o ≡ l mod 16` in order, then
-//! halved pairwise (`s[l] + s[l + 8]`, then `+ 4`, `+ 2`, `+ 1`). Every
+//! halved pairwise (`s[l] + s[l + 8]`, then `+ 4`, `+ 2`, `+ 1`), each
+//! product added by a fused multiply-add where the pass fuses (`FMA`, as a
+//! `#[fast_math]` network's passes do) and rounded first elsewhere. Every
 //! instruction-set level therefore gives the same bits. Lanes past a row's
 //! last output load zeros and add `+0.0`, which leaves every sum as it is:
 //! a sum started from `+0.0` is never `-0.0` (`+0.0 + -0.0` is `+0.0`), the
@@ -28,7 +30,9 @@
 //!
 //! The kernels are `#[target_feature]` functions, called only where
 //! [`crate::simd`] reported the level (or the crate is compiled with the
-//! features); each is tested bit for bit against the portable sums.
+//! features: AVX-512F, or AVX2 with FMA, the pair the AVX2 level stands
+//! for); each is tested bit for bit against the portable sums, fused and
+//! not.
 
 pub(crate) mod avx2;
 pub(crate) mod avx512;
@@ -43,35 +47,39 @@ mod tests {
     trait Kernel {
         /// Rows per group.
         const GROUP: usize;
-        /// Runs the kernel (on a CPU the caller checked).
-        fn rows<const OUT: usize>(w: &[[f32; OUT]], dy: &[f32; OUT], dx: &mut [f32]) -> usize;
+        /// Runs the kernel (on a CPU the caller checked), fused with `FMA`.
+        fn rows<const OUT: usize, const FMA: bool>(
+            w: &[[f32; OUT]],
+            dy: &[f32; OUT],
+            dx: &mut [f32],
+        ) -> usize;
     }
 
     /// A test holding `$module::input_grad_rows` (groups of
-    /// `$module::$group` rows) to the portable sums bit for bit, on a CPU
-    /// with `$feature` (skipped elsewhere).
+    /// `$module::$group` rows) to the portable sums bit for bit, fused and
+    /// not, on a CPU with every `$feature` (skipped elsewhere).
     macro_rules! bit_for_bit {
-        ($test:ident, $module:ident, $group:ident, $feature:tt) => {
+        ($test:ident, $module:ident, $group:ident, $($feature:tt),+) => {
             #[test]
             fn $test() {
                 struct Under;
                 impl Kernel for Under {
                     const GROUP: usize = super::$module::$group;
-                    fn rows<const OUT: usize>(
+                    fn rows<const OUT: usize, const FMA: bool>(
                         w: &[[f32; OUT]],
                         dy: &[f32; OUT],
                         dx: &mut [f32],
                     ) -> usize {
-                        assert!(std::is_x86_feature_detected!($feature));
+                        $(assert!(std::is_x86_feature_detected!($feature));)+
                         // SAFETY: the CPU has the kernel's features (asserted
                         // above).
-                        unsafe { super::$module::input_grad_rows(w, dy, dx) }
+                        unsafe { super::$module::input_grad_rows::<OUT, FMA>(w, dy, dx) }
                     }
                 }
-                if !std::is_x86_feature_detected!($feature) {
+                $(if !std::is_x86_feature_detected!($feature) {
                     eprintln!("skipped: this CPU has no {}", $feature);
                     return;
-                }
+                })+
                 check_against_portable::<Under>();
             }
         };
@@ -83,7 +91,13 @@ mod tests {
         LANES,
         "avx512f"
     );
-    bit_for_bit!(avx2_sums_match_the_portable_ones, avx2, GROUP, "avx2");
+    bit_for_bit!(
+        avx2_sums_match_the_portable_ones,
+        avx2,
+        GROUP,
+        "avx2",
+        "fma"
+    );
 
     fn fill<const R: usize, const C: usize>(seed: u64) -> [[f32; C]; R] {
         let mut s = seed;
@@ -103,19 +117,19 @@ mod tests {
         })
     }
 
-    fn check<K: Kernel, const IN: usize, const OUT: usize>(seed: u64) {
+    fn check<K: Kernel, const IN: usize, const OUT: usize, const FMA: bool>(seed: u64) {
         let w = fill::<IN, OUT>(seed);
         let mut dy = fill::<1, OUT>(seed + 1);
         let mut portable = [[f32::NAN; IN]; 1];
-        static_dense::portable_input_grad(&w, &dy, &mut portable);
+        static_dense::portable_input_grad::<_, _, _, _, FMA>(&w, &dy, &mut portable);
         let mut fast = [f32::NAN; IN];
-        let done = K::rows(&w, &dy[0], &mut fast);
+        let done = K::rows::<OUT, FMA>(&w, &dy[0], &mut fast);
         assert_eq!(done, IN / K::GROUP * K::GROUP, "{IN}x{OUT}: rows written");
         for i in 0..done {
             assert_eq!(
                 fast[i].to_bits(),
                 portable[0][i].to_bits(),
-                "{IN}x{OUT} row {i}: {} vs {}",
+                "{IN}x{OUT} (fused: {FMA}) row {i}: {} vs {}",
                 fast[i],
                 portable[0][i]
             );
@@ -126,8 +140,8 @@ mod tests {
         );
         // Gradients all zeros of either sign: the sums' signs match too.
         dy[0] = dy[0].map(|v| if v.to_bits() & 1 == 0 { 0.0 } else { -0.0 });
-        static_dense::portable_input_grad(&w, &dy, &mut portable);
-        K::rows(&w, &dy[0], &mut fast);
+        static_dense::portable_input_grad::<_, _, _, _, FMA>(&w, &dy, &mut portable);
+        K::rows::<OUT, FMA>(&w, &dy[0], &mut fast);
         for i in 0..done {
             assert_eq!(
                 fast[i].to_bits(),
@@ -139,24 +153,45 @@ mod tests {
 
     /// Bit for bit what the portable dot products give, for row widths
     /// below, at and past a vector's width and with a remainder, and for
-    /// row counts with and without rows left over.
+    /// row counts with and without rows left over; fused and not.
     fn check_against_portable<K: Kernel>() {
-        check::<K, 16, 1>(1);
-        check::<K, 16, 4>(2);
-        check::<K, 32, 15>(3);
-        check::<K, 16, 16>(4);
-        check::<K, 48, 17>(5);
-        check::<K, 32, 32>(6);
-        check::<K, 17, 37>(7);
-        check::<K, 35, 64>(8);
-        check::<K, 15, 8>(9);
-        check::<K, 64, 128>(10);
-        check::<K, 24, 9>(11);
-        check::<K, 7, 20>(12);
+        check_widths::<K, false>();
+        check_widths::<K, true>();
+    }
+
+    fn check_widths<K: Kernel, const FMA: bool>() {
+        check::<K, 16, 1, FMA>(1);
+        check::<K, 16, 4, FMA>(2);
+        check::<K, 32, 15, FMA>(3);
+        check::<K, 16, 16, FMA>(4);
+        check::<K, 48, 17, FMA>(5);
+        check::<K, 32, 32, FMA>(6);
+        check::<K, 17, 37, FMA>(7);
+        check::<K, 35, 64, FMA>(8);
+        check::<K, 15, 8, FMA>(9);
+        check::<K, 64, 128, FMA>(10);
+        check::<K, 24, 9, FMA>(11);
+        check::<K, 7, 20, FMA>(12);
         // The widths packed several rows to a vector (AVX-512).
-        check::<K, 33, 2>(13);
-        check::<K, 32, 4>(14);
-        check::<K, 48, 8>(15);
-        check::<K, 50, 1>(16);
+        check::<K, 33, 2, FMA>(13);
+        check::<K, 32, 4, FMA>(14);
+        check::<K, 48, 8, FMA>(15);
+        check::<K, 50, 1, FMA>(16);
+    }
+
+    /// The fused and unfused sums differ on the shapes above (so matching
+    /// the fused ones bit for bit shows a kernel fuses): a row of 128
+    /// products rounds differently in some of 64 rows.
+    #[test]
+    fn fusing_changes_some_sums() {
+        let w = fill::<64, 128>(10);
+        let dy = fill::<1, 128>(11);
+        let (mut fused, mut unfused) = ([[0.0f32; 64]; 1], [[0.0f32; 64]; 1]);
+        static_dense::portable_input_grad::<_, _, _, _, true>(&w, &dy, &mut fused);
+        static_dense::portable_input_grad::<_, _, _, _, false>(&w, &dy, &mut unfused);
+        let differing = (0..64)
+            .filter(|&i| fused[0][i].to_bits() != unfused[0][i].to_bits())
+            .count();
+        assert!(differing > 0, "no row's sum changed by fusing");
     }
 }
