@@ -864,6 +864,19 @@ mod tests {
         check(Elu { alpha: 1.5f32 }, &x, &w, &bias, &w2, &dy, "f32 elu");
     }
 
+    /// The partial sums added pairwise, as the kernels do (`s[l] +
+    /// s[l + n/2]`, then `+ n/4`, ...): their total.
+    fn halved_pairwise<T: Scalar>(sums: &mut [T]) -> T {
+        let mut width = sums.len() / 2;
+        while width > 0 {
+            for l in 0..width {
+                sums[l] += sums[l + width];
+            }
+            width /= 2;
+        }
+        sums[0]
+    }
+
     /// `forward_into` with `FMA`: the documented order of sums (input `i`
     /// into partial sum `i mod K`, sum 0 starting from the bias, the sums
     /// added pairwise), each product added by one fused multiply-add. A
@@ -883,14 +896,7 @@ mod tests {
                 for i in 0..IN {
                     sums[i % k] = x[i].mul_add(w[i][o], sums[i % k]);
                 }
-                let mut width = k / 2;
-                while width > 0 {
-                    for p in 0..width {
-                        sums[p] += sums[p + width];
-                    }
-                    width /= 2;
-                }
-                sums[0]
+                halved_pairwise(&mut sums[..k])
             })
         }
         fn check<T: Scalar, const IN: usize, const OUT: usize, const B: usize>(
@@ -969,14 +975,7 @@ mod tests {
             for o in 0..OUT {
                 sums[o % LANES] = dy[o].mul_add(w[o], sums[o % LANES]);
             }
-            let mut width = LANES / 2;
-            while width > 0 {
-                for l in 0..width {
-                    sums[l] += sums[l + width];
-                }
-                width /= 2;
-            }
-            sums[0]
+            halved_pairwise(&mut sums)
         }
         fn check<T: Scalar, const IN: usize, const OUT: usize, const B: usize>(
             w: &[[T; OUT]; IN],
