@@ -219,7 +219,7 @@ pub(crate) mod featured {
                 grads: &GenericArray<T, N>,
                 lr: f64,
             ) -> Result<(), Error> {
-                crate::optim::checked_update(opt, params, grads, lr)
+                crate::optim::checked_update::<T, N, O, true>(opt, params, grads, lr)
             }
 
             #[target_feature(enable = $features)]

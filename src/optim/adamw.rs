@@ -122,9 +122,20 @@ impl<T: Scalar, N: ArrayLength> Optimizer<T, N> for AdamW<T, N> {
 
     #[inline(always)]
     fn update(&mut self, params: &mut GenericArray<T, N>, grads: &GenericArray<T, N>, lr: f64) {
+        self.update_in_pass::<false>(params, grads, lr);
+    }
+
+    #[inline(always)]
+    fn update_in_pass<const FMA: bool>(
+        &mut self,
+        params: &mut GenericArray<T, N>,
+        grads: &GenericArray<T, N>,
+        lr: f64,
+    ) {
         self.step += 1;
         let hyper = self.config.hyper();
-        self.moments.update(&hyper, self.step, lr, params, grads);
+        self.moments
+            .update::<FMA>(&hyper, self.step, lr, params, grads);
     }
 }
 

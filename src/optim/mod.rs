@@ -32,6 +32,7 @@
 mod adagrad;
 mod adam;
 mod adamw;
+mod known_divisor;
 mod rmsprop;
 mod sgd;
 
@@ -57,6 +58,22 @@ pub trait Optimizer<T: Scalar, N: ArrayLength>: Sized {
     /// [`Optimizer::step`] or [`Optimizer::step_with_lr`], which check the
     /// gradients first.
     fn update(&mut self, params: &mut GenericArray<T, N>, grads: &GenericArray<T, N>, lr: f64);
+
+    /// [`Optimizer::update`] as the step runs it: inside a function compiled
+    /// with fused multiply-add instructions when `FMA` (see
+    /// [`crate::simd`]), where an optimizer may use them for results it
+    /// proves identical (Adam's division by its bias correction). The
+    /// default is [`Optimizer::update`].
+    #[doc(hidden)]
+    #[inline(always)]
+    fn update_in_pass<const FMA: bool>(
+        &mut self,
+        params: &mut GenericArray<T, N>,
+        grads: &GenericArray<T, N>,
+        lr: f64,
+    ) {
+        self.update(params, grads, lr);
+    }
 
     /// One step at the configured learning rate.
     ///
@@ -89,7 +106,7 @@ pub trait Optimizer<T: Scalar, N: ArrayLength>: Sized {
     ) -> Result<(), Error> {
         let (params, grads) = (net.param_array_mut(), grads.param_array());
         crate::simd::dispatch!(
-            checked_update,
+            checked_update::<T, N, Self, { crate::simd::BASELINE_FMA }>,
             crate::simd::featured::optimizer_step_avx512,
             crate::simd::featured::optimizer_step_avx2;
             self, params, grads, lr
@@ -98,16 +115,17 @@ pub trait Optimizer<T: Scalar, N: ArrayLength>: Sized {
 }
 
 /// The finiteness check and the update, inlined into whichever
-/// instruction-set variant runs them.
+/// instruction-set variant runs them (`FMA`: one compiled with fused
+/// multiply-add instructions).
 #[inline(always)]
-pub(crate) fn checked_update<T: Scalar, N: ArrayLength, O: Optimizer<T, N>>(
+pub(crate) fn checked_update<T: Scalar, N: ArrayLength, O: Optimizer<T, N>, const FMA: bool>(
     opt: &mut O,
     params: &mut GenericArray<T, N>,
     grads: &GenericArray<T, N>,
     lr: f64,
 ) -> Result<(), Error> {
     check_finite(grads.as_slice(), opt.steps() + 1)?;
-    opt.update(params, grads, lr);
+    opt.update_in_pass::<FMA>(params, grads, lr);
     Ok(())
 }
 
