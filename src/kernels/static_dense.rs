@@ -36,9 +36,10 @@ pub const LANES: usize = 16;
 /// the inputs (input `i` goes to sum `i mod K`, and sum 0 starts from the
 /// bias), which are then added pairwise. With few outputs one running sum
 /// per output would be a chain of dependent additions, one per input;
-/// split, the chains run side by side. Rows are computed [`ROWS`] at a time so each
-/// row of `W` is loaded once per block. How a row is summed depends only
-/// on the layer's shape, never on the batch or the row's place in it.
+/// split, the chains run side by side. Rows are computed [`ROWS`] at a
+/// time so each row of `W` is loaded once per block. How a row is summed
+/// depends only on the layer's shape, never on the batch or the row's
+/// place in it.
 #[inline(always)]
 pub fn forward<T: Scalar, const IN: usize, const OUT: usize, const B: usize>(
     x: &[[T; IN]; B],

@@ -155,6 +155,7 @@ mod tests {
             for x in [
                 0.0,
                 (f64::MIN_POSITIVE * f64::EPSILON).sqrt(),
+                2f64.powi(-538),
                 1.0,
                 f64::MAX.sqrt(),
                 f64::INFINITY,
