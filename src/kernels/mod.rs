@@ -164,8 +164,10 @@ pub fn dense_backward<
         }
         return;
     }
-    static_dense::weight_grad::<T, IN, OUT, B, ACCUMULATE, FMA>(x, dy, dw);
-    if let Some(dx) = dx {
-        static_dense::input_grad_into::<T, IN, OUT, B, FMA>(w, dy, dx);
+    match dx {
+        Some(dx) => {
+            static_dense::weight_and_input_grad::<T, IN, OUT, B, ACCUMULATE, FMA>(x, w, dy, dw, dx)
+        }
+        None => static_dense::weight_grad::<T, IN, OUT, B, ACCUMULATE, FMA>(x, dy, dw),
     }
 }

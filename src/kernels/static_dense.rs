@@ -15,6 +15,9 @@
 //!   sum would be a chain of dependent additions that LLVM must not
 //!   reorder).
 //!
+//! At batch 1 the last two run interleaved where a vector kernel can
+//! ([`weight_and_input_grad`]).
+//!
 //! Where the results go is a parameter ([`RowSink`] for the forward rows,
 //! [`GradSink`] for the input gradient), so the activation next to a layer
 //! is applied in the same pass.
@@ -380,19 +383,67 @@ fn weight_grad_block<
 ) {
     for (i, dwr) in dw.iter_mut().enumerate() {
         for (r, (xr, gr)) in x.iter().zip(dy.iter()).enumerate() {
-            let xi = xr[i];
-            if overwrite && r == 0 {
-                for (d, g) in dwr.iter_mut().zip(gr.iter()) {
-                    *d = xi * *g;
-                }
-            } else {
-                for (d, g) in dwr.iter_mut().zip(gr.iter()) {
-                    *d = xi.mul_add_if::<FMA>(*g, *d);
-                }
-            }
+            weight_grad_row::<T, OUT, FMA>(xr[i], gr, dwr, overwrite && r == 0);
         }
         one_row_at_a_time();
     }
+}
+
+/// One batch row's share of one row of the weight gradient:
+/// `dw = xi·dy` when `overwrite`, else `dw += xi·dy` (fused with `FMA`).
+#[inline(always)]
+fn weight_grad_row<T: Scalar, const OUT: usize, const FMA: bool>(
+    xi: T,
+    dy: &[T; OUT],
+    dw: &mut [T; OUT],
+    overwrite: bool,
+) {
+    if overwrite {
+        for (d, g) in dw.iter_mut().zip(dy.iter()) {
+            *d = xi * *g;
+        }
+    } else {
+        for (d, g) in dw.iter_mut().zip(dy.iter()) {
+            *d = xi.mul_add_if::<FMA>(*g, *d);
+        }
+    }
+}
+
+/// [`weight_grad`] followed by [`input_grad_into`], with the same results;
+/// at batch 1, where a kernel can, the two run interleaved row by row of
+/// `W` (see [`super::x86`]: the weight gradient's stores then drain while
+/// the input gradient is summed).
+#[inline(always)]
+pub fn weight_and_input_grad<
+    T: Scalar,
+    const IN: usize,
+    const OUT: usize,
+    const B: usize,
+    const ACCUMULATE: bool,
+    const FMA: bool,
+>(
+    x: &[[T; IN]; B],
+    w: &[[T; OUT]; IN],
+    dy: &[[T; OUT]; B],
+    dw: &mut [[T; OUT]; IN],
+    mut out: impl GradSink<T, IN, B>,
+) {
+    let wide = WideInputGrad::for_scalar::<T>();
+    if let (1, true, Some(x), Some(gr)) = (B, wide.interleaves(), x.first(), dy.first()) {
+        let dx = out.row(0);
+        let done = wide.rows_with_weight_grad::<T, IN, OUT, ACCUMULATE, FMA>(w, gr, x, dw, dx);
+        let (dx, w) = (rest_mut(dx, done), rest(w, done));
+        let (dw, x) = (rest_mut(dw, done), rest(x, done));
+        for ((d, wr), (dwr, xi)) in dx.iter_mut().zip(w).zip(dw.iter_mut().zip(x)) {
+            weight_grad_row::<T, OUT, FMA>(*xi, gr, dwr, !ACCUMULATE);
+            *d = dot::<T, OUT, FMA>(gr, wr);
+            one_row_at_a_time();
+        }
+        out.finish(0);
+        return;
+    }
+    weight_grad::<T, IN, OUT, B, ACCUMULATE, FMA>(x, dy, dw);
+    input_grad_into::<T, IN, OUT, B, FMA>(w, dy, out);
 }
 
 /// `dx = dy·Wᵀ`, i.e. `dx[b][i] = Σ_o dy[b][o]·W[i][o]` (overwrites `dx`).
@@ -497,7 +548,7 @@ pub fn input_grad_into<
     for (row, gr) in dy.iter().enumerate() {
         let dx = out.row(row);
         let done = wide.rows::<T, IN, OUT, FMA>(w, gr, dx);
-        for (d, wr) in dx.iter_mut().zip(w.iter()).skip(done) {
+        for (d, wr) in rest_mut(dx, done).iter_mut().zip(rest(w, done)) {
             *d = dot::<T, OUT, FMA>(gr, wr);
             one_row_at_a_time();
         }
@@ -562,6 +613,57 @@ impl WideInputGrad {
         Self::None
     }
 
+    /// Whether [`WideInputGrad::rows_with_weight_grad`] writes any rows.
+    #[inline(always)]
+    fn interleaves(self) -> bool {
+        #[cfg(target_arch = "x86_64")]
+        if let Self::Avx512 = self {
+            return true;
+        }
+        let _ = self;
+        false
+    }
+
+    /// [`WideInputGrad::rows`], also writing the same rows of the weight
+    /// gradient at batch 1 (`x` is the layer's one input row); returns
+    /// how many rows it wrote of each.
+    #[inline(always)]
+    fn rows_with_weight_grad<
+        T: Scalar,
+        const IN: usize,
+        const OUT: usize,
+        const ACCUMULATE: bool,
+        const FMA: bool,
+    >(
+        self,
+        w: &[[T; OUT]; IN],
+        dy: &[T; OUT],
+        x: &[T; IN],
+        dw: &mut [[T; OUT]; IN],
+        dx: &mut [T; IN],
+    ) -> usize {
+        #[cfg(target_arch = "x86_64")]
+        if let (Self::Avx512, Some(w), Some(dy), Some(x), Some(dw), Some(dx)) = (
+            self,
+            T::as_f32s(w.as_flattened()),
+            T::as_f32s(dy).and_then(|d| d.first_chunk::<OUT>()),
+            T::as_f32s(x),
+            T::as_f32s_mut(dw.as_flattened_mut()),
+            T::as_f32s_mut(dx),
+        ) {
+            let (w, dw) = (w.as_chunks::<OUT>().0, dw.as_chunks_mut::<OUT>().0);
+            // SAFETY: as in `rows`: `for_scalar` chose AVX-512 only where
+            // the crate is compiled with AVX-512F or the CPU reported it.
+            return unsafe {
+                super::x86::avx512::weight_and_input_grad_rows::<OUT, ACCUMULATE, FMA>(
+                    w, dy, x, dw, dx,
+                )
+            };
+        }
+        let _ = (self, w, dy, x, dw, dx);
+        0
+    }
+
     /// Writes the first rows of one row's input gradient, in whole groups
     /// of the kernel's width; returns how many.
     #[inline(always)]
@@ -598,6 +700,19 @@ impl WideInputGrad {
         let _ = (self, w, dy, dx);
         0
     }
+}
+
+/// `v[done..]` (empty past the end). Not `iter().skip(done)`: LLVM called
+/// `Zip::nth` out of line for that, once per row of the batch.
+#[inline(always)]
+fn rest<T>(v: &[T], done: usize) -> &[T] {
+    v.get(done..).unwrap_or_default()
+}
+
+/// `v[done..]` (empty past the end), as [`rest`].
+#[inline(always)]
+fn rest_mut<T>(v: &mut [T], done: usize) -> &mut [T] {
+    v.get_mut(done..).unwrap_or_default()
 }
 
 /// Keeps LLVM from vectorising the enclosing loop across rows.
@@ -963,6 +1078,58 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// `weight_and_input_grad` at batch 1 (run interleaved where this CPU
+    /// has a kernel for it) writes what `weight_grad` and the portable
+    /// input gradient write, bit for bit: overwriting and accumulating,
+    /// fused and not, for the widths packed several rows to a vector and
+    /// those summed a row to a vector, with rows left over after the
+    /// kernel's groups of 16. The input gradient goes through an activation
+    /// as in a network's backward pass, so a row left unfinished fails.
+    #[test]
+    fn interleaved_gradients_match_the_separate_passes() {
+        use crate::activation::{self, Tanh};
+        fn check<const IN: usize, const OUT: usize, const ACC: bool, const FMA: bool>(seed: u64) {
+            let x = to_f32(&fill::<1, IN>(seed));
+            let pre = to_f32(&fill::<1, IN>(seed + 1));
+            let w = to_f32(&fill::<IN, OUT>(seed + 2));
+            let dy = to_f32(&fill::<1, OUT>(seed + 3));
+            let start = to_f32(&fill::<IN, OUT>(seed + 4));
+            let (mut dw_want, mut dx_want) = (start, [[f32::NAN; IN]; 1]);
+            weight_grad::<f32, IN, OUT, 1, ACC, FMA>(&x, &dy, &mut dw_want);
+            portable_input_grad::<f32, IN, OUT, 1, FMA>(&w, &dy, &mut dx_want);
+            activation::backward_in_place(Tanh, &pre, &x, &mut dx_want);
+            let (mut dw, mut dx) = (start, [[f32::NAN; IN]; 1]);
+            let sink = ThroughActivation {
+                f: Tanh,
+                pre: &pre,
+                post: &x,
+                dx: &mut dx,
+            };
+            weight_and_input_grad::<f32, IN, OUT, 1, ACC, FMA>(&x, &w, &dy, &mut dw, sink);
+            let shape = format!("{IN}x{OUT} (accumulate: {ACC}, fused: {FMA})");
+            for (i, (got, want)) in dw.iter().zip(&dw_want).enumerate() {
+                let (got, want) = (got.map(f32::to_bits), want.map(f32::to_bits));
+                assert_eq!(got, want, "{shape}: dw[{i}]");
+            }
+            let (got, want) = (dx[0].map(f32::to_bits), dx_want[0].map(f32::to_bits));
+            assert_eq!(got, want, "{shape}: dx");
+        }
+        fn shapes<const ACC: bool, const FMA: bool>() {
+            check::<32, 32, ACC, FMA>(80);
+            check::<35, 20, ACC, FMA>(81);
+            check::<16, 37, ACC, FMA>(82);
+            check::<7, 16, ACC, FMA>(83);
+            check::<32, 4, ACC, FMA>(84);
+            check::<50, 1, ACC, FMA>(85);
+            check::<33, 2, ACC, FMA>(86);
+            check::<48, 8, ACC, FMA>(87);
+        }
+        shapes::<false, false>();
+        shapes::<false, true>();
+        shapes::<true, false>();
+        shapes::<true, true>();
     }
 
     /// `input_grad_into` with `FMA`: the same sixteen partial sums in the

@@ -5,7 +5,9 @@
 //!   its sixteen registers ([`bf16_avx2`]); both documented there and in
 //!   [`bf16_dense`](super::bf16_dense);
 //! - the one `f32` loop that portable code could not get vectorised well:
-//!   the input gradient's dot products, below.
+//!   the input gradient's dot products, below; with AVX-512 at batch 1,
+//!   interleaved with the weight gradient's rows, whose stores otherwise
+//!   hold the sums up (see [`avx512::weight_and_input_grad_rows`]).
 //!
 //! `dx[i] = Σ_o dy[o]·W[i][o]` reads row `i` of `W` (stored `[in][out]`)
 //! contiguously, so each value is a dot product ending in a horizontal sum.
@@ -177,6 +179,54 @@ mod tests {
         check::<K, 32, 4, FMA>(14);
         check::<K, 48, 8, FMA>(15);
         check::<K, 50, 1, FMA>(16);
+    }
+
+    /// The AVX-512 kernel that also writes the weight gradient writes
+    /// whole groups of 16 rows of both and nothing past them, with the
+    /// portable values (the rest of the pass is tested in `static_dense`).
+    #[test]
+    fn avx512_interleaved_rows_cover_whole_groups() {
+        fn check<const IN: usize, const OUT: usize>(seed: u64) {
+            let w = fill::<IN, OUT>(seed);
+            let (x, dy) = (fill::<1, IN>(seed + 1), fill::<1, OUT>(seed + 2));
+            let mut want_dx = [[f32::NAN; IN]; 1];
+            static_dense::portable_input_grad::<_, _, _, _, true>(&w, &dy, &mut want_dx);
+            let (mut dx, mut dw) = ([f32::NAN; IN], [[f32::NAN; OUT]; IN]);
+            // SAFETY: the CPU has AVX-512F (checked by the caller).
+            let done = unsafe {
+                super::avx512::weight_and_input_grad_rows::<OUT, false, true>(
+                    &w, &dy[0], &x[0], &mut dw, &mut dx,
+                )
+            };
+            assert_eq!(done, IN / 16 * 16, "{IN}x{OUT}: rows written");
+            for i in 0..IN {
+                let written = i < done;
+                assert_eq!(dx[i].is_nan(), !written, "{IN}x{OUT}: dx[{i}]");
+                if written {
+                    assert_eq!(dx[i].to_bits(), want_dx[0][i].to_bits(), "dx[{i}]");
+                }
+                for o in 0..OUT {
+                    let want = if written {
+                        x[0][i] * dy[0][o]
+                    } else {
+                        f32::NAN
+                    };
+                    assert_eq!(
+                        dw[i][o].to_bits(),
+                        want.to_bits(),
+                        "{IN}x{OUT}: dw[{i}][{o}]"
+                    );
+                }
+            }
+        }
+        if !std::is_x86_feature_detected!("avx512f") {
+            eprintln!("skipped: this CPU has no avx512f");
+            return;
+        }
+        check::<35, 20>(1);
+        check::<33, 2>(2);
+        check::<16, 4>(3);
+        check::<15, 32>(4);
     }
 
     /// The fused and unfused sums differ on the shapes above (so matching
