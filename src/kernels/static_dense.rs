@@ -616,12 +616,7 @@ impl WideInputGrad {
     /// Whether [`WideInputGrad::rows_with_weight_grad`] writes any rows.
     #[inline(always)]
     fn interleaves(self) -> bool {
-        #[cfg(target_arch = "x86_64")]
-        if let Self::Avx512 = self {
-            return true;
-        }
-        let _ = self;
-        false
+        !matches!(self, Self::None)
     }
 
     /// [`WideInputGrad::rows`], also writing the same rows of the weight
@@ -643,8 +638,7 @@ impl WideInputGrad {
         dx: &mut [T; IN],
     ) -> usize {
         #[cfg(target_arch = "x86_64")]
-        if let (Self::Avx512, Some(w), Some(dy), Some(x), Some(dw), Some(dx)) = (
-            self,
+        if let (Some(w), Some(dy), Some(x), Some(dw), Some(dx)) = (
             T::as_f32s(w.as_flattened()),
             T::as_f32s(dy).and_then(|d| d.first_chunk::<OUT>()),
             T::as_f32s(x),
@@ -652,13 +646,25 @@ impl WideInputGrad {
             T::as_f32s_mut(dx),
         ) {
             let (w, dw) = (w.as_chunks::<OUT>().0, dw.as_chunks_mut::<OUT>().0);
-            // SAFETY: as in `rows`: `for_scalar` chose AVX-512 only where
-            // the crate is compiled with AVX-512F or the CPU reported it.
-            return unsafe {
-                super::x86::avx512::weight_and_input_grad_rows::<OUT, ACCUMULATE, FMA>(
-                    w, dy, x, dw, dx,
-                )
-            };
+            use super::x86::{avx2, avx512};
+            match self {
+                // SAFETY: as in `rows`: `for_scalar` chose AVX-512 only
+                // where the crate is compiled with AVX-512F or the CPU
+                // reported it.
+                Self::Avx512 => unsafe {
+                    return avx512::weight_and_input_grad_rows::<OUT, ACCUMULATE, FMA>(
+                        w, dy, x, dw, dx,
+                    );
+                },
+                // SAFETY: as in `rows`: AVX2 only with FMA, compiled in or
+                // reported by the CPU.
+                Self::Avx2 => unsafe {
+                    return avx2::weight_and_input_grad_rows::<OUT, ACCUMULATE, FMA>(
+                        w, dy, x, dw, dx,
+                    );
+                },
+                Self::None => {}
+            }
         }
         let _ = (self, w, dy, x, dw, dx);
         0

@@ -181,52 +181,113 @@ mod tests {
         check::<K, 50, 1, FMA>(16);
     }
 
-    /// The AVX-512 kernel that also writes the weight gradient writes
-    /// whole groups of 16 rows of both and nothing past them, with the
-    /// portable values (the rest of the pass is tested in `static_dense`).
-    #[test]
-    fn avx512_interleaved_rows_cover_whole_groups() {
-        fn check<const IN: usize, const OUT: usize>(seed: u64) {
-            let w = fill::<IN, OUT>(seed);
-            let (x, dy) = (fill::<1, IN>(seed + 1), fill::<1, OUT>(seed + 2));
-            let mut want_dx = [[f32::NAN; IN]; 1];
-            static_dense::portable_input_grad::<_, _, _, _, true>(&w, &dy, &mut want_dx);
-            let (mut dx, mut dw) = ([f32::NAN; IN], [[f32::NAN; OUT]; IN]);
-            // SAFETY: the CPU has AVX-512F (checked by the caller).
-            let done = unsafe {
-                super::avx512::weight_and_input_grad_rows::<OUT, false, true>(
-                    &w, &dy[0], &x[0], &mut dw, &mut dx,
-                )
-            };
-            assert_eq!(done, IN / 16 * 16, "{IN}x{OUT}: rows written");
-            for i in 0..IN {
-                let written = i < done;
-                assert_eq!(dx[i].is_nan(), !written, "{IN}x{OUT}: dx[{i}]");
-                if written {
-                    assert_eq!(dx[i].to_bits(), want_dx[0][i].to_bits(), "dx[{i}]");
+    /// A kernel that also writes the weight gradient's rows.
+    trait Interleaved {
+        /// Rows per group.
+        const GROUP: usize;
+        /// Runs the kernel (on a CPU the caller checked).
+        fn rows<const OUT: usize, const ACC: bool, const FMA: bool>(
+            w: &[[f32; OUT]],
+            dy: &[f32; OUT],
+            x: &[f32],
+            dw: &mut [[f32; OUT]],
+            dx: &mut [f32],
+        ) -> usize;
+    }
+
+    /// A test holding `$module::weight_and_input_grad_rows` to the portable
+    /// passes (skipped on a CPU without every `$feature`).
+    macro_rules! interleaved {
+        ($test:ident, $module:ident, $group:ident, $($feature:tt),+) => {
+            #[test]
+            fn $test() {
+                struct Under;
+                impl Interleaved for Under {
+                    const GROUP: usize = super::$module::$group;
+                    fn rows<const OUT: usize, const ACC: bool, const FMA: bool>(
+                        w: &[[f32; OUT]],
+                        dy: &[f32; OUT],
+                        x: &[f32],
+                        dw: &mut [[f32; OUT]],
+                        dx: &mut [f32],
+                    ) -> usize {
+                        $(assert!(std::is_x86_feature_detected!($feature));)+
+                        // SAFETY: the CPU has the kernel's features (asserted
+                        // above).
+                        unsafe {
+                            super::$module::weight_and_input_grad_rows::<OUT, ACC, FMA>(
+                                w, dy, x, dw, dx,
+                            )
+                        }
+                    }
                 }
-                for o in 0..OUT {
-                    let want = if written {
-                        x[0][i] * dy[0][o]
-                    } else {
-                        f32::NAN
-                    };
-                    assert_eq!(
-                        dw[i][o].to_bits(),
-                        want.to_bits(),
-                        "{IN}x{OUT}: dw[{i}][{o}]"
-                    );
-                }
+                $(if !std::is_x86_feature_detected!($feature) {
+                    eprintln!("skipped: this CPU has no {}", $feature);
+                    return;
+                })+
+                interleaved_shapes::<Under, false, false>();
+                interleaved_shapes::<Under, false, true>();
+                interleaved_shapes::<Under, true, false>();
+                interleaved_shapes::<Under, true, true>();
             }
+        };
+    }
+
+    interleaved!(
+        avx512_interleaved_rows_match_the_portable_passes,
+        avx512,
+        LANES,
+        "avx512f"
+    );
+    interleaved!(
+        avx2_interleaved_rows_match_the_portable_passes,
+        avx2,
+        GROUP,
+        "avx2",
+        "fma"
+    );
+
+    fn interleaved_shapes<K: Interleaved, const ACC: bool, const FMA: bool>() {
+        interleaved::<K, 35, 20, ACC, FMA>(1);
+        interleaved::<K, 33, 2, ACC, FMA>(2);
+        interleaved::<K, 16, 4, ACC, FMA>(3);
+        interleaved::<K, 15, 32, ACC, FMA>(4);
+        interleaved::<K, 24, 8, ACC, FMA>(5);
+        interleaved::<K, 17, 1, ACC, FMA>(6);
+        interleaved::<K, 32, 13, ACC, FMA>(7);
+    }
+
+    /// The kernel writes whole groups of rows of both gradients, with the
+    /// portable values, and nothing past them.
+    fn interleaved<
+        K: Interleaved,
+        const IN: usize,
+        const OUT: usize,
+        const ACC: bool,
+        const FMA: bool,
+    >(
+        seed: u64,
+    ) {
+        let w = fill::<IN, OUT>(seed);
+        let (x, dy) = (fill::<1, IN>(seed + 1), fill::<1, OUT>(seed + 2));
+        let start = fill::<IN, OUT>(seed + 3);
+        let mut want_dx = [[f32::NAN; IN]; 1];
+        static_dense::portable_input_grad::<_, _, _, _, FMA>(&w, &dy, &mut want_dx);
+        let mut want_dw = start;
+        static_dense::weight_grad::<f32, IN, OUT, 1, ACC, FMA>(&x, &dy, &mut want_dw);
+        let (mut dx, mut dw) = ([f32::NAN; IN], start);
+        let done = K::rows::<OUT, ACC, FMA>(&w, &dy[0], &x[0], &mut dw, &mut dx);
+        let shape = format!("{IN}x{OUT} (accumulate: {ACC}, fused: {FMA})");
+        assert_eq!(done, IN / K::GROUP * K::GROUP, "{shape}: rows written");
+        for i in 0..IN {
+            let written = i < done;
+            assert_eq!(dx[i].is_nan(), !written, "{shape}: dx[{i}] written");
+            let want = if written { want_dx[0][i] } else { f32::NAN };
+            assert_eq!(dx[i].to_bits(), want.to_bits(), "{shape}: dx[{i}]");
+            let want = if written { want_dw[i] } else { start[i] };
+            let (got, want) = (dw[i].map(f32::to_bits), want.map(f32::to_bits));
+            assert_eq!(got, want, "{shape}: dw[{i}]");
         }
-        if !std::is_x86_feature_detected!("avx512f") {
-            eprintln!("skipped: this CPU has no avx512f");
-            return;
-        }
-        check::<35, 20>(1);
-        check::<33, 2>(2);
-        check::<16, 4>(3);
-        check::<15, 32>(4);
     }
 
     /// The fused and unfused sums differ on the shapes above (so matching
