@@ -45,60 +45,112 @@ pub(crate) mod bf16_avx2;
 mod tests {
     use crate::kernels::static_dense;
 
-    /// A kernel under test, for any row width.
+    /// The kernels of one instruction set under test, for any row width.
     trait Kernel {
         /// Rows per group.
         const GROUP: usize;
-        /// Runs the kernel (on a CPU the caller checked), fused with `FMA`.
+        /// Whether this CPU has every feature the kernels need.
+        fn available() -> bool;
+        /// Runs `input_grad_rows` (on a CPU the caller checked), fused with
+        /// `FMA`.
         fn rows<const OUT: usize, const FMA: bool>(
             w: &[[f32; OUT]],
             dy: &[f32; OUT],
             dx: &mut [f32],
         ) -> usize;
+        /// Runs `weight_and_input_grad_rows` (on a CPU the caller checked).
+        fn interleaved<const OUT: usize, const ACC: bool, const FMA: bool>(
+            w: &[[f32; OUT]],
+            dy: &[f32; OUT],
+            x: &[f32],
+            dw: &mut [[f32; OUT]],
+            dx: &mut [f32],
+        ) -> usize;
     }
 
-    /// A test holding `$module::input_grad_rows` (groups of
-    /// `$module::$group` rows) to the portable sums bit for bit, fused and
-    /// not, on a CPU with every `$feature` (skipped elsewhere).
-    macro_rules! bit_for_bit {
-        ($test:ident, $module:ident, $group:ident, $($feature:tt),+) => {
-            #[test]
-            fn $test() {
-                struct Under;
-                impl Kernel for Under {
-                    const GROUP: usize = super::$module::$group;
-                    fn rows<const OUT: usize, const FMA: bool>(
-                        w: &[[f32; OUT]],
-                        dy: &[f32; OUT],
-                        dx: &mut [f32],
-                    ) -> usize {
-                        $(assert!(std::is_x86_feature_detected!($feature));)+
-                        // SAFETY: the CPU has the kernel's features (asserted
-                        // above).
-                        unsafe { super::$module::input_grad_rows::<OUT, FMA>(w, dy, dx) }
+    /// `$module`'s kernels (groups of `$module::$group` rows) as `$under`,
+    /// and two tests holding them to the portable passes bit for bit on a
+    /// CPU with every `$feature` (skipped elsewhere): `$sums` the input
+    /// gradient's sums, fused and not; `$interleaved` the batch-1 pass that
+    /// also writes the weight gradient, overwriting and accumulating,
+    /// fused and not.
+    macro_rules! kernel_tests {
+        (
+            $under:ident, $module:ident, $group:ident, [$($feature:tt),+],
+            $sums:ident, $interleaved:ident
+        ) => {
+            struct $under;
+            impl Kernel for $under {
+                const GROUP: usize = super::$module::$group;
+                fn available() -> bool {
+                    true $(&& std::is_x86_feature_detected!($feature))+
+                }
+                fn rows<const OUT: usize, const FMA: bool>(
+                    w: &[[f32; OUT]],
+                    dy: &[f32; OUT],
+                    dx: &mut [f32],
+                ) -> usize {
+                    assert!(Self::available());
+                    // SAFETY: the CPU has the kernel's features (asserted
+                    // above).
+                    unsafe { super::$module::input_grad_rows::<OUT, FMA>(w, dy, dx) }
+                }
+                fn interleaved<const OUT: usize, const ACC: bool, const FMA: bool>(
+                    w: &[[f32; OUT]],
+                    dy: &[f32; OUT],
+                    x: &[f32],
+                    dw: &mut [[f32; OUT]],
+                    dx: &mut [f32],
+                ) -> usize {
+                    assert!(Self::available());
+                    // SAFETY: the CPU has the kernel's features (asserted
+                    // above).
+                    unsafe {
+                        super::$module::weight_and_input_grad_rows::<OUT, ACC, FMA>(
+                            w, dy, x, dw, dx,
+                        )
                     }
                 }
-                $(if !std::is_x86_feature_detected!($feature) {
-                    eprintln!("skipped: this CPU has no {}", $feature);
+            }
+
+            #[test]
+            fn $sums() {
+                if !$under::available() {
+                    eprintln!("skipped: this CPU lacks one of {:?}", [$($feature),+]);
                     return;
-                })+
-                check_against_portable::<Under>();
+                }
+                check_against_portable::<$under>();
+            }
+
+            #[test]
+            fn $interleaved() {
+                if !$under::available() {
+                    eprintln!("skipped: this CPU lacks one of {:?}", [$($feature),+]);
+                    return;
+                }
+                interleaved_shapes::<$under, false, false>();
+                interleaved_shapes::<$under, false, true>();
+                interleaved_shapes::<$under, true, false>();
+                interleaved_shapes::<$under, true, true>();
             }
         };
     }
 
-    bit_for_bit!(
-        avx512_sums_match_the_portable_ones,
+    kernel_tests!(
+        Avx512,
         avx512,
         LANES,
-        "avx512f"
+        ["avx512f"],
+        avx512_sums_match_the_portable_ones,
+        avx512_interleaved_rows_match_the_portable_passes
     );
-    bit_for_bit!(
-        avx2_sums_match_the_portable_ones,
+    kernel_tests!(
+        Avx2,
         avx2,
         GROUP,
-        "avx2",
-        "fma"
+        ["avx2", "fma"],
+        avx2_sums_match_the_portable_ones,
+        avx2_interleaved_rows_match_the_portable_passes
     );
 
     fn fill<const R: usize, const C: usize>(seed: u64) -> [[f32; C]; R] {
@@ -181,86 +233,20 @@ mod tests {
         check::<K, 50, 1, FMA>(16);
     }
 
-    /// A kernel that also writes the weight gradient's rows.
-    trait Interleaved {
-        /// Rows per group.
-        const GROUP: usize;
-        /// Runs the kernel (on a CPU the caller checked).
-        fn rows<const OUT: usize, const ACC: bool, const FMA: bool>(
-            w: &[[f32; OUT]],
-            dy: &[f32; OUT],
-            x: &[f32],
-            dw: &mut [[f32; OUT]],
-            dx: &mut [f32],
-        ) -> usize;
-    }
-
-    /// A test holding `$module::weight_and_input_grad_rows` to the portable
-    /// passes (skipped on a CPU without every `$feature`).
-    macro_rules! interleaved {
-        ($test:ident, $module:ident, $group:ident, $($feature:tt),+) => {
-            #[test]
-            fn $test() {
-                struct Under;
-                impl Interleaved for Under {
-                    const GROUP: usize = super::$module::$group;
-                    fn rows<const OUT: usize, const ACC: bool, const FMA: bool>(
-                        w: &[[f32; OUT]],
-                        dy: &[f32; OUT],
-                        x: &[f32],
-                        dw: &mut [[f32; OUT]],
-                        dx: &mut [f32],
-                    ) -> usize {
-                        $(assert!(std::is_x86_feature_detected!($feature));)+
-                        // SAFETY: the CPU has the kernel's features (asserted
-                        // above).
-                        unsafe {
-                            super::$module::weight_and_input_grad_rows::<OUT, ACC, FMA>(
-                                w, dy, x, dw, dx,
-                            )
-                        }
-                    }
-                }
-                $(if !std::is_x86_feature_detected!($feature) {
-                    eprintln!("skipped: this CPU has no {}", $feature);
-                    return;
-                })+
-                interleaved_shapes::<Under, false, false>();
-                interleaved_shapes::<Under, false, true>();
-                interleaved_shapes::<Under, true, false>();
-                interleaved_shapes::<Under, true, true>();
-            }
-        };
-    }
-
-    interleaved!(
-        avx512_interleaved_rows_match_the_portable_passes,
-        avx512,
-        LANES,
-        "avx512f"
-    );
-    interleaved!(
-        avx2_interleaved_rows_match_the_portable_passes,
-        avx2,
-        GROUP,
-        "avx2",
-        "fma"
-    );
-
-    fn interleaved_shapes<K: Interleaved, const ACC: bool, const FMA: bool>() {
-        interleaved::<K, 35, 20, ACC, FMA>(1);
-        interleaved::<K, 33, 2, ACC, FMA>(2);
-        interleaved::<K, 16, 4, ACC, FMA>(3);
-        interleaved::<K, 15, 32, ACC, FMA>(4);
-        interleaved::<K, 24, 8, ACC, FMA>(5);
-        interleaved::<K, 17, 1, ACC, FMA>(6);
-        interleaved::<K, 32, 13, ACC, FMA>(7);
+    fn interleaved_shapes<K: Kernel, const ACC: bool, const FMA: bool>() {
+        check_interleaved::<K, 35, 20, ACC, FMA>(1);
+        check_interleaved::<K, 33, 2, ACC, FMA>(2);
+        check_interleaved::<K, 16, 4, ACC, FMA>(3);
+        check_interleaved::<K, 15, 32, ACC, FMA>(4);
+        check_interleaved::<K, 24, 8, ACC, FMA>(5);
+        check_interleaved::<K, 17, 1, ACC, FMA>(6);
+        check_interleaved::<K, 32, 13, ACC, FMA>(7);
     }
 
     /// The kernel writes whole groups of rows of both gradients, with the
     /// portable values, and nothing past them.
-    fn interleaved<
-        K: Interleaved,
+    fn check_interleaved<
+        K: Kernel,
         const IN: usize,
         const OUT: usize,
         const ACC: bool,
@@ -276,7 +262,7 @@ mod tests {
         let mut want_dw = start;
         static_dense::weight_grad::<f32, IN, OUT, 1, ACC, FMA>(&x, &dy, &mut want_dw);
         let (mut dx, mut dw) = ([f32::NAN; IN], start);
-        let done = K::rows::<OUT, ACC, FMA>(&w, &dy[0], &x[0], &mut dw, &mut dx);
+        let done = K::interleaved::<OUT, ACC, FMA>(&w, &dy[0], &x[0], &mut dw, &mut dx);
         let shape = format!("{IN}x{OUT} (accumulate: {ACC}, fused: {FMA})");
         assert_eq!(done, IN / K::GROUP * K::GROUP, "{shape}: rows written");
         for i in 0..IN {
