@@ -410,9 +410,10 @@ fn weight_grad_row<T: Scalar, const OUT: usize, const FMA: bool>(
 }
 
 /// [`weight_grad`] followed by [`input_grad_into`], with the same results;
-/// at batch 1, where a kernel can, the two run interleaved row by row of
-/// `W` (see [`super::x86`]: the weight gradient's stores then drain while
-/// the input gradient is summed).
+/// at batch 1, where an AVX2 or AVX-512 kernel can, the two run
+/// interleaved row by row of `W`, so that the weight gradient's stores
+/// drain while the input gradient is summed (in a loop of their own they
+/// held the sums up behind them).
 #[inline(always)]
 pub fn weight_and_input_grad<
     T: Scalar,
