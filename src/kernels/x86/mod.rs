@@ -5,9 +5,10 @@
 //!   its sixteen registers ([`bf16_avx2`]); both documented there and in
 //!   [`bf16_dense`](super::bf16_dense);
 //! - the one `f32` loop that portable code could not get vectorised well:
-//!   the input gradient's dot products, below; with AVX-512 at batch 1,
-//!   interleaved with the weight gradient's rows, whose stores otherwise
-//!   hold the sums up (see [`avx512::weight_and_input_grad_rows`]).
+//!   the input gradient's dot products, below; at batch 1 (with AVX2 as
+//!   with AVX-512), interleaved with the weight gradient's rows, whose
+//!   stores otherwise hold the sums up (see
+//!   [`avx512::weight_and_input_grad_rows`]).
 //!
 //! `dx[i] = Σ_o dy[o]·W[i][o]` reads row `i` of `W` (stored `[in][out]`)
 //! contiguously, so each value is a dot product ending in a horizontal sum.
